@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Infrastructure;
+using Microsoft.AspNetCore.Authorization.Policy;
+using PleoKeys.Web.Auth;
+
+namespace PleoKeys.Web.Api;
+
+/// <summary>
+/// Turns a failed scope policy on an API endpoint into a 403 that names the missing scope;
+/// everything else (the pages, 401 challenges) goes to the framework's default handling.
+/// </summary>
+public sealed class ApiAuthorizationResultHandler : IAuthorizationMiddlewareResultHandler
+{
+    private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    {
+        if (authorizeResult.Forbidden && context.User.HasClaim(c => c.Type == ApiKeyDefaults.KeyIdClaim))
+        {
+            var missing = authorizeResult.AuthorizationFailure?.FailedRequirements
+                .OfType<ClaimsAuthorizationRequirement>()
+                .Where(r => r.ClaimType == ApiKeyDefaults.ScopeClaim)
+                .SelectMany(r => r.AllowedValues ?? [])
+                .FirstOrDefault();
+            var detail = missing is null
+                ? "This API key may not do this."
+                : $"This API key lacks the scope {missing}. Create a key with that permission under Settings → API Keys.";
+            await ApiKeyAuthenticationHandler.WriteProblemAsync(context, StatusCodes.Status403Forbidden, "Insufficient scope", detail);
+            return;
+        }
+
+        await _default.HandleAsync(next, context, policy, authorizeResult);
+    }
+}

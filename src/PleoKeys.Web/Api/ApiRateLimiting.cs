@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using PleoKeys.Web.ApiKeys;
+using PleoKeys.Web.Auth;
+
+namespace PleoKeys.Web.Api;
+
+/// <summary>
+/// Per-key request limit (600 a minute by default) through the ASP.NET Core rate limiter, and the
+/// RateLimit-Limit / RateLimit-Remaining / RateLimit-Reset headers that tell a client what is left.
+/// The limit is per app instance.
+/// </summary>
+public static class ApiRateLimiting
+{
+    public const string PerKeyPolicy = "per-key";
+
+    public static IServiceCollection AddApiRateLimiting(this IServiceCollection services)
+    {
+        services.AddSingleton<PerKeyLimiters>();
+        services.AddRateLimiter(o =>
+        {
+            o.AddPolicy<string, PerKeyRateLimitPolicy>(PerKeyPolicy);
+        });
+        return services;
+    }
+
+    /// <summary>Adds the RateLimit-* headers to every API response that has a key behind it.</summary>
+    public static IApplicationBuilder UseRateLimitHeaders(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            context.Response.OnStarting(() =>
+            {
+                var keyId = context.User.FindFirst(ApiKeyDefaults.KeyIdClaim)?.Value;
+                if (keyId is not null && context.RequestServices.GetRequiredService<PerKeyLimiters>().Describe(keyId) is { } state)
+                {
+                    var headers = context.Response.Headers;
+                    headers["RateLimit-Limit"] = state.Limit.ToString(CultureInfo.InvariantCulture);
+                    headers["RateLimit-Remaining"] = state.Remaining.ToString(CultureInfo.InvariantCulture);
+                    headers["RateLimit-Reset"] = state.ResetSeconds.ToString(CultureInfo.InvariantCulture);
+                }
+
+                return Task.CompletedTask;
+            });
+            await next(context);
+        });
+}
+
+/// <summary>The limiters by key id, kept where the header middleware can read their statistics.</summary>
+public sealed class PerKeyLimiters(IOptions<PleoKeysOptions> options, TimeProvider time)
+{
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+    private readonly ConcurrentDictionary<string, (FixedWindowRateLimiter Limiter, long Started)> _limiters = new(StringComparer.Ordinal);
+
+    public int Limit => Math.Max(1, options.Value.RequestsPerMinute);
+
+    /// <summary>Called by the rate limiter middleware when it has no live limiter for the key.</summary>
+    public FixedWindowRateLimiter Create(string keyId)
+    {
+        var limiter = new FixedWindowRateLimiter(new FixedWindowRateLimiterOptions { PermitLimit = Limit, Window = Window, QueueLimit = 0 });
+        _limiters[keyId] = (limiter, time.GetTimestamp());
+        return limiter;
+    }
+
+    public (int Limit, long Remaining, int ResetSeconds)? Describe(string keyId)
+    {
+        if (!_limiters.TryGetValue(keyId, out var entry))
+        {
+            return null;
+        }
+
+        long remaining;
+        try
+        {
+            remaining = entry.Limiter.GetStatistics()?.CurrentAvailablePermits ?? Limit;
+        }
+        catch (ObjectDisposedException)
+        {
+            remaining = Limit;
+        }
+
+        var elapsed = time.GetElapsedTime(entry.Started);
+        var reset = Window - TimeSpan.FromTicks(elapsed.Ticks % Window.Ticks);
+        return (Limit, remaining, (int)Math.Ceiling(reset.TotalSeconds));
+    }
+}
+
+public sealed class PerKeyRateLimitPolicy(PerKeyLimiters limiters) : IRateLimiterPolicy<string>
+{
+    public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => async (ctx, _) =>
+    {
+        var retry = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(60);
+        ctx.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        await ApiKeyAuthenticationHandler.WriteProblemAsync(ctx.HttpContext, StatusCodes.Status429TooManyRequests, "Rate limit exceeded",
+            $"This API key made more than {limiters.Limit} requests in a minute. Wait {Math.Ceiling(retry.TotalSeconds)} seconds and slow down.");
+    };
+
+    public RateLimitPartition<string> GetPartition(HttpContext httpContext)
+    {
+        var keyId = httpContext.User.FindFirst(ApiKeyDefaults.KeyIdClaim)?.Value;
+        return keyId is null
+            ? RateLimitPartition.GetNoLimiter("anonymous")
+            : RateLimitPartition.Get(keyId, limiters.Create);
+    }
+}

@@ -1,0 +1,26 @@
+using Microsoft.EntityFrameworkCore;
+using PleoKeys.Web.Data;
+
+namespace PleoKeys.Web.ApiKeys;
+
+/// <summary>Reads a key by its public key id through its own short-lived DbContext (the verifier is a singleton).</summary>
+public sealed class EfKeyStore(IServiceScopeFactory scopes) : IKeyStore
+{
+    public async Task<KeySnapshot?> FindAsync(string keyId, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var row = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.KeyId == keyId)
+            .Select(k => new
+            {
+                k.Id, k.KeyId, k.SecretHash, k.Last4, k.Environment, k.AccessLevel, k.CompanyId, k.OrganisationId,
+                k.Scopes, k.CreatedAtUtc, k.ExpiresAtUtc, k.DeletedAtUtc, k.Company.TimeZoneId,
+            })
+            .SingleOrDefaultAsync(ct);
+        return row is null
+            ? null
+            : new KeySnapshot(row.Id, row.KeyId, row.SecretHash, row.Last4, row.Environment, row.AccessLevel, row.CompanyId,
+                row.OrganisationId, Scopes.Split(row.Scopes), row.CreatedAtUtc, row.ExpiresAtUtc, row.DeletedAtUtc, row.TimeZoneId);
+    }
+}

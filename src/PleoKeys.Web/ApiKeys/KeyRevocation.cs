@@ -1,0 +1,23 @@
+namespace PleoKeys.Web.ApiKeys;
+
+/// <summary>
+/// Tells every verifier that a key changed (deleted), so its cached state is re-read on the next request.
+/// In this process that is immediate; other instances hear of it through <see cref="IKeyChangeBroadcaster"/>.
+/// </summary>
+public sealed class KeyRevocation(KeyVerifier verifier, IEnumerable<IKeyChangeBroadcaster> broadcasters)
+{
+    public async Task KeyChangedAsync(string keyId)
+    {
+        verifier.Invalidate(keyId);
+        foreach (var b in broadcasters)
+        {
+            await b.BroadcastAsync(keyId);
+        }
+    }
+}
+
+/// <summary>Carries key changes to other app instances (PostgreSQL NOTIFY); none with SQLite.</summary>
+public interface IKeyChangeBroadcaster
+{
+    Task BroadcastAsync(string keyId);
+}

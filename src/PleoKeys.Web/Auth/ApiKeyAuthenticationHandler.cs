@@ -1,0 +1,233 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using PleoKeys.Web.ApiKeys;
+using PleoKeys.Web.Data;
+
+namespace PleoKeys.Web.Auth;
+
+public static class ApiKeyDefaults
+{
+    public const string Scheme = "ApiKey";
+    public const string Realm = "Pleo API";
+    public const string ScopeClaim = "scope";
+    public const string KeyIdClaim = "key_id";
+    public const string KeyRowIdClaim = "key_row_id";
+    public const string AccessLevelClaim = "access_level";
+    public const string CompanyClaim = "company_id";
+    public const string OrganisationClaim = "organisation_id";
+    public const string ExpiresHeader = "Pleo-Api-Key-Expires";
+}
+
+/// <summary>
+/// Authenticates Pleo-style API calls: HTTP Basic with the key as user name and an empty password
+/// (<c>curl -u 'KEY:'</c>), or <c>Authorization: Bearer KEY</c>. Never a query string.
+/// Shaped like the framework's BearerTokenHandler: NoResult without a credential, Fail for a bad one,
+/// and a challenge that says what went wrong as problem details.
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    KeyVerifier verifier,
+    LastUsedRecorder lastUsed,
+    IOptions<PleoKeysOptions> pleoOptions)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    private const int MaxHeaderLength = 1024;
+    private Problem? _problem;
+
+    private sealed record Problem(int Status, string Title, string Detail, TimeSpan? RetryAfter = null);
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? header = Request.Headers.Authorization;
+        if (string.IsNullOrEmpty(header))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var presented = ReadKey(header, out var why);
+        if (presented is null)
+        {
+            return Failure(401, "Invalid credentials", why!);
+        }
+
+        var client = Context.Connection.RemoteIpAddress?.ToString();
+        var result = await verifier.VerifyAsync(presented, client, Context.RequestAborted);
+        var key = result.Key;
+        var environment = pleoOptions.Value.Environment;
+        switch (result.Outcome)
+        {
+            case VerifyOutcome.Valid:
+                break;
+            case VerifyOutcome.Malformed:
+                return Failure(401, "Invalid API key",
+                    "The credentials are not a Pleo API key. Send the key as the user name with an empty password (curl -u 'KEY:'), or as 'Authorization: Bearer KEY'.");
+            case VerifyOutcome.BadChecksum:
+                return Failure(401, "Invalid API key", "This API key has a typo: its checksum does not match. Copy the whole key again.");
+            case VerifyOutcome.WrongEnvironment:
+                return Failure(401, "Wrong environment",
+                    $"This API key was created in {result.PresentedEnvironment} and only works there. This is {environment}; create a key here under Settings → API Keys.");
+            case VerifyOutcome.Expired:
+                var zone = TimeZoneInfo.FindSystemTimeZoneById(key!.TimeZoneId);
+                return Failure(401, "API key expired",
+                    $"This API key expired on {Expiry.LastDay(key.ExpiresAtUtc, zone):yyyy-MM-dd}. Create a new key under Settings → API Keys.");
+            case VerifyOutcome.Deleted:
+                return Failure(401, "API key deleted", "This API key has been deleted. Create a new key under Settings → API Keys.");
+            case VerifyOutcome.Throttled:
+                return Failure(429, "Too many failed attempts",
+                    "Too many failed authentication attempts. Wait before trying again, and check that the key is copied correctly.", result.RetryAfter);
+            default:
+                // Unknown key id and wrong secret answer alike: the key id is public, the secret is not.
+                return Failure(401, "Invalid API key", "This API key is not valid. Check that it was copied whole, or create a new key under Settings → API Keys.");
+        }
+
+        var expires = key!.ExpiresAtUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        Response.OnStarting(() =>
+        {
+            Response.Headers[ApiKeyDefaults.ExpiresHeader] = expires;
+            return Task.CompletedTask;
+        });
+        await lastUsed.RecordAsync(key.Id, client);
+
+        var claims = new List<Claim>(8 + key.Scopes.Length)
+        {
+            new(ClaimTypes.NameIdentifier, key.Id.ToString()),
+            new(ApiKeyDefaults.KeyIdClaim, key.KeyId),
+            new(ApiKeyDefaults.KeyRowIdClaim, key.Id.ToString()),
+            new(ApiKeyDefaults.AccessLevelClaim, key.AccessLevel.ToString()),
+            new(ApiKeyDefaults.CompanyClaim, key.CompanyId.ToString()),
+            new(ApiKeyDefaults.OrganisationClaim, key.OrganisationId.ToString()),
+        };
+        claims.AddRange(key.Scopes.Select(s => new Claim(ApiKeyDefaults.ScopeClaim, s)));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+    }
+
+    private AuthenticateResult Failure(int status, string title, string detail, TimeSpan? retryAfter = null)
+    {
+        _problem = new Problem(status, title, detail, retryAfter);
+        return AuthenticateResult.Fail(detail);
+    }
+
+    /// <summary>Takes the key out of a Basic or Bearer header; null with a reason when the header is malformed.</summary>
+    private static string? ReadKey(string header, out string? why)
+    {
+        why = null;
+        if (header.Length > MaxHeaderLength)
+        {
+            why = "The Authorization header is too long to hold an API key.";
+            return null;
+        }
+
+        if (!AuthenticationHeaderValue.TryParse(header, out var value) || string.IsNullOrWhiteSpace(value.Parameter))
+        {
+            why = "The Authorization header is malformed. Send 'Authorization: Basic base64(KEY:)' or 'Authorization: Bearer KEY'.";
+            return null;
+        }
+
+        if (value.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase))
+        {
+            return value.Parameter.Trim();
+        }
+
+        if (!value.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
+        {
+            why = $"The '{Truncate(value.Scheme)}' scheme is not supported. Use HTTP Basic with the key as the user name and an empty password (curl -u 'KEY:'), or Bearer.";
+            return null;
+        }
+
+        string decoded;
+        try
+        {
+            decoded = Encoding.UTF8.GetString(Convert.FromBase64String(value.Parameter.Trim()));
+        }
+        catch (FormatException)
+        {
+            why = "The Basic credentials are not valid base64. Send base64(KEY:), as curl -u 'KEY:' does.";
+            return null;
+        }
+
+        var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0)
+        {
+            why = "The Basic credentials have no colon. Send the key as the user name followed by a colon and an empty password: base64(KEY:).";
+            return null;
+        }
+
+        if (colon == 0)
+        {
+            why = "The Basic credentials have an empty user name. The API key goes in the user name; the password stays empty.";
+            return null;
+        }
+
+        return decoded[..colon];
+    }
+
+    private static string Truncate(string s) => s.Length <= 20 ? s : s[..20] + "…";
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var problem = _problem ?? new Problem(401, "Authentication required",
+            "Send your API key as the user name with an empty password (curl -u 'KEY:'). Create keys under Settings → API Keys.");
+        Response.StatusCode = problem.Status;
+        if (problem.Status == 401)
+        {
+            Response.Headers.WWWAuthenticate = $"Basic realm=\"{ApiKeyDefaults.Realm}\", charset=\"UTF-8\"";
+        }
+
+        if (problem.RetryAfter is { } retry)
+        {
+            Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+
+        await WriteProblemAsync(Context, problem.Status, problem.Title, problem.Detail);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        WriteProblemAsync(Context, 403, "Forbidden", "This API key may not do this.");
+
+    public static async Task WriteProblemAsync(HttpContext context, int status, string title, string detail)
+    {
+        context.Response.StatusCode = status;
+        var service = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        await service.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+        });
+    }
+}
+
+/// <summary>
+/// Records when and from where a key was last used, at most once per key per minute, so API traffic
+/// does not turn into database writes.
+/// </summary>
+public sealed class LastUsedRecorder(IServiceScopeFactory scopes, TimeProvider time)
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, DateTime> _lastWrite = new();
+
+    public async Task RecordAsync(Guid keyRowId, string? ip)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var previous = _lastWrite.GetValueOrDefault(keyRowId, DateTime.MinValue);
+        if (now - previous < Interval || !_lastWrite.TryUpdate(keyRowId, now, previous) && !_lastWrite.TryAdd(keyRowId, now))
+        {
+            return;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        await db.ApiKeys.Where(k => k.Id == keyRowId)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAtUtc, now).SetProperty(k => k.LastUsedIp, ip));
+    }
+}

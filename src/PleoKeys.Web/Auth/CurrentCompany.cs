@@ -1,0 +1,150 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using PleoKeys.Web.ApiKeys;
+using PleoKeys.Web.Data;
+
+namespace PleoKeys.Web.Auth;
+
+/// <summary>Why the signed-in user may not manage API keys in the current company.</summary>
+public enum KeyAccessDenial
+{
+    None,
+    NoCompany,
+    FeatureOff,
+    NotAdminOrBookkeeper,
+    PersonalEmail,
+}
+
+public sealed record CompanyChoice(Guid Id, string Name);
+
+/// <summary>What the signed-in user is in the company they are working in, loaded once per request.</summary>
+public sealed class CompanyView
+{
+    public required Company Company { get; init; }
+    public required string OrganisationName { get; init; }
+    public required int EntityCount { get; init; }
+    public required IReadOnlyList<CompanyChoice> Choices { get; init; }
+
+    /// <summary>The strongest role the user holds here, counting an organisation-level one.</summary>
+    public required MemberRole Role { get; init; }
+
+    /// <summary>True when the user is Admin or Bookkeeper for the whole organisation.</summary>
+    public required bool ManagesOrganisation { get; init; }
+
+    public required string UserId { get; init; }
+    public required string UserName { get; init; }
+    public required string Email { get; init; }
+    public required KeyAccessDenial Denial { get; init; }
+
+    public bool CanManageKeys => Denial == KeyAccessDenial.None;
+
+    /// <summary>Organisation keys are offered only in a multi-entity organisation, to organisation-level managers.</summary>
+    public bool CanUseOrganisationKeys => CanManageKeys && ManagesOrganisation && EntityCount > 1;
+
+    public string DenialMessage => Denial switch
+    {
+        KeyAccessDenial.FeatureOff =>
+            $"API keys are not enabled for {Company.Name}. API key access is set up by Pleo during onboarding; contact Pleo support to have it turned on.",
+        KeyAccessDenial.NotAdminOrBookkeeper =>
+            $"Only Admins and Bookkeepers of {Company.Name} can manage API keys. Ask an Admin if you need a key.",
+        KeyAccessDenial.PersonalEmail =>
+            $"API keys are created from a work email account. You are signed in as {Email}, a personal email address; sign in with your work email to manage API keys.",
+        KeyAccessDenial.NoCompany => "You are not a member of any company.",
+        _ => "",
+    };
+}
+
+/// <summary>
+/// Resolves the current company (chosen in the header, kept in a cookie, re-checked against the
+/// user's memberships on every request) and the user's reach in it.
+/// </summary>
+public sealed class CurrentCompany(
+    AppDbContext db,
+    IHttpContextAccessor accessor,
+    UserManager<AppUser> users,
+    IOptions<PleoKeysOptions> options)
+{
+    public const string CookieName = "pleokeys.company";
+
+    private CompanyView? _view;
+    private bool _loaded;
+
+    public async Task<CompanyView?> GetAsync()
+    {
+        if (_loaded)
+        {
+            return _view;
+        }
+
+        _loaded = true;
+        var http = accessor.HttpContext;
+        var userId = http?.User.FindFirstValue(ClaimTypes.NameIdentifier);
+        if (http is null || userId is null)
+        {
+            return null;
+        }
+
+        var user = await users.FindByIdAsync(userId);
+        if (user is null)
+        {
+            return null;
+        }
+
+        var memberships = await db.Memberships.AsNoTracking().Where(m => m.UserId == userId).ToListAsync();
+        var orgIds = memberships.Select(m => m.OrganisationId).Distinct().ToList();
+        var companies = await db.Companies.AsNoTracking().Include(c => c.Organisation)
+            .Where(c => orgIds.Contains(c.OrganisationId))
+            .ToListAsync();
+        // A company-level membership reaches that company; an organisation-level one reaches all its entities.
+        var reachable = companies
+            .Where(c => memberships.Any(m => m.OrganisationId == c.OrganisationId && (m.CompanyId is null || m.CompanyId == c.Id)))
+            .OrderBy(c => c.Organisation.Name, StringComparer.Ordinal).ThenBy(c => c.Name, StringComparer.Ordinal)
+            .ToList();
+        if (reachable.Count == 0)
+        {
+            return null;
+        }
+
+        var chosen = Guid.TryParse(http.Request.Cookies[CookieName], out var cookieId) ? cookieId : user.DefaultCompanyId;
+        var company = reachable.FirstOrDefault(c => c.Id == chosen) ?? reachable[0];
+
+        var here = memberships.Where(m => m.OrganisationId == company.OrganisationId && (m.CompanyId is null || m.CompanyId == company.Id)).ToList();
+        var role = here.Max(m => m.Role);
+        var managesOrganisation = here.Any(m => m.CompanyId is null && m.Role is MemberRole.Admin or MemberRole.Bookkeeper);
+        var email = user.Email ?? "";
+
+        var denial = !company.ApiKeyAccess ? KeyAccessDenial.FeatureOff
+            : role is not (MemberRole.Admin or MemberRole.Bookkeeper) ? KeyAccessDenial.NotAdminOrBookkeeper
+            : IsPersonalEmail(email, options.Value.PersonalEmailDomains) ? KeyAccessDenial.PersonalEmail
+            : KeyAccessDenial.None;
+
+        _view = new CompanyView
+        {
+            Company = company,
+            OrganisationName = company.Organisation.Name,
+            EntityCount = companies.Count(c => c.OrganisationId == company.OrganisationId),
+            Choices = reachable.Select(c => new CompanyChoice(c.Id, c.Name)).ToList(),
+            Role = role,
+            ManagesOrganisation = managesOrganisation,
+            UserId = userId,
+            UserName = user.DisplayName,
+            Email = email,
+            Denial = denial,
+        };
+        return _view;
+    }
+
+    public static bool IsPersonalEmail(string email, IEnumerable<string> domains)
+    {
+        var at = email.LastIndexOf('@');
+        if (at < 0)
+        {
+            return false;
+        }
+
+        var domain = email[(at + 1)..].Trim();
+        return domains.Any(d => string.Equals(d, domain, StringComparison.OrdinalIgnoreCase));
+    }
+}

@@ -1,0 +1,101 @@
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace PleoKeys.Web.Data;
+
+public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>(options)
+{
+    public DbSet<Organisation> Organisations => Set<Organisation>();
+    public DbSet<Company> Companies => Set<Company>();
+    public DbSet<Membership> Memberships => Set<Membership>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<Employee> Employees => Set<Employee>();
+    public DbSet<Vendor> Vendors => Set<Vendor>();
+    public DbSet<Account> Accounts => Set<Account>();
+    public DbSet<ExportJob> ExportJobs => Set<ExportJob>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Every DateTime is a UTC instant. SQLite cannot compare DateTimeOffset in SQL, and it hands
+        // DateTime back as Unspecified; the converter marks it UTC again on the way out.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcConverter>();
+        configurationBuilder.Properties<DateTime?>().HaveConversion<NullableUtcConverter>();
+        configurationBuilder.Properties<Enum>().HaveConversion<string>().HaveMaxLength(32);
+    }
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+
+        builder.Entity<Organisation>(e =>
+        {
+            e.Property(o => o.Name).HasMaxLength(200);
+            e.HasMany(o => o.Companies).WithOne(c => c.Organisation).HasForeignKey(c => c.OrganisationId);
+        });
+        builder.Entity<Company>(e =>
+        {
+            e.Property(c => c.Name).HasMaxLength(200);
+            e.Property(c => c.Country).HasMaxLength(2);
+            e.Property(c => c.TimeZoneId).HasMaxLength(64);
+        });
+        builder.Entity<Membership>(e =>
+        {
+            e.HasIndex(m => m.UserId);
+            e.HasOne<AppUser>().WithMany().HasForeignKey(m => m.UserId);
+            e.HasOne<Organisation>().WithMany().HasForeignKey(m => m.OrganisationId);
+            e.HasOne<Company>().WithMany().HasForeignKey(m => m.CompanyId);
+        });
+        builder.Entity<ApiKey>(e =>
+        {
+            e.Property(k => k.KeyId).HasMaxLength(16);
+            e.HasIndex(k => k.KeyId).IsUnique();
+            e.Property(k => k.Last4).HasMaxLength(4);
+            e.Property(k => k.SecretHash).HasMaxLength(100);
+            e.Property(k => k.Name).HasMaxLength(100);
+            e.Property(k => k.NormalizedName).HasMaxLength(100);
+            e.Property(k => k.Scopes).HasMaxLength(1000);
+            e.Property(k => k.CreatedByUserId).HasMaxLength(450);
+            e.Property(k => k.CreatedByName).HasMaxLength(256);
+            e.Property(k => k.LastUsedIp).HasMaxLength(64);
+            e.HasOne(k => k.Company).WithMany().HasForeignKey(k => k.CompanyId);
+            e.HasOne<Organisation>().WithMany().HasForeignKey(k => k.OrganisationId);
+            // The list reads "keys of this company, plus organisation keys of its organisation", newest first.
+            e.HasIndex(k => new { k.CompanyId, k.CreatedAtUtc });
+            e.HasIndex(k => new { k.OrganisationId, k.AccessLevel, k.CreatedAtUtc });
+            e.Ignore(k => k.Fingerprint);
+        });
+        builder.Entity<AuditEvent>(e =>
+        {
+            e.Property(a => a.Action).HasMaxLength(64);
+            e.Property(a => a.IpAddress).HasMaxLength(64);
+            e.Property(a => a.KeyFingerprint).HasMaxLength(64);
+            e.Property(a => a.ActorName).HasMaxLength(256);
+            e.Property(a => a.Detail).HasMaxLength(1000);
+            e.HasIndex(a => new { a.ApiKeyId, a.AtUtc });
+            e.HasIndex(a => new { a.CompanyId, a.AtUtc });
+        });
+        builder.Entity<Employee>(e => e.HasIndex(x => x.CompanyId));
+        builder.Entity<Vendor>(e =>
+        {
+            e.HasIndex(x => x.CompanyId);
+            e.Property(x => x.Name).HasMaxLength(200);
+        });
+        builder.Entity<Account>(e =>
+        {
+            e.HasIndex(x => x.CompanyId);
+            e.Property(x => x.Name).HasMaxLength(200);
+            e.Property(x => x.Code).HasMaxLength(20);
+        });
+        builder.Entity<ExportJob>(e => e.HasIndex(x => x.CompanyId));
+    }
+
+    private sealed class UtcConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+
+    private sealed class NullableUtcConverter() : ValueConverter<DateTime?, DateTime?>(
+        v => v.HasValue ? (v.Value.Kind == DateTimeKind.Utc ? v : v.Value.ToUniversalTime()) : v,
+        v => v.HasValue ? DateTime.SpecifyKind(v.Value, DateTimeKind.Utc) : v);
+}

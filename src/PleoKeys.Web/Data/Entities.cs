@@ -1,0 +1,168 @@
+using Microsoft.AspNetCore.Identity;
+using PleoKeys.Web.ApiKeys;
+
+namespace PleoKeys.Web.Data;
+
+public sealed class AppUser : IdentityUser
+{
+    public string DisplayName { get; set; } = "";
+
+    /// <summary>The company the user lands in after signing in.</summary>
+    public Guid? DefaultCompanyId { get; set; }
+}
+
+/// <summary>A business; a multi-entity organisation has several companies (entities).</summary>
+public sealed class Organisation
+{
+    public Guid Id { get; set; }
+    public string Name { get; set; } = "";
+    public List<Company> Companies { get; } = [];
+}
+
+/// <summary>An entity of an organisation. Pleo's API calls it a company.</summary>
+public sealed class Company
+{
+    public Guid Id { get; set; }
+    public Guid OrganisationId { get; set; }
+    public Organisation Organisation { get; set; } = null!;
+    public string Name { get; set; } = "";
+    public string Country { get; set; } = "";
+
+    /// <summary>IANA id; key expiry dates end at midnight in this zone.</summary>
+    public string TimeZoneId { get; set; } = "UTC";
+
+    /// <summary>The onboarding flag: set by Pleo (seed data or the operator command), never self-service.</summary>
+    public bool ApiKeyAccess { get; set; }
+}
+
+public enum MemberRole
+{
+    Employee,
+    Bookkeeper,
+    Admin,
+}
+
+/// <summary>A user's role, either in one company or (CompanyId null) across the whole organisation.</summary>
+public sealed class Membership
+{
+    public int Id { get; set; }
+    public string UserId { get; set; } = "";
+    public Guid OrganisationId { get; set; }
+    public Guid? CompanyId { get; set; }
+    public MemberRole Role { get; set; }
+}
+
+public enum AccessLevel
+{
+    Company,
+    Organisation,
+}
+
+/// <summary>
+/// A standalone API key. Only the BCrypt hash of the key is stored, beside the non-secret parts needed
+/// to find it (KeyId) and show it (environment prefix, KeyId, last 4 characters).
+/// A deleted key keeps its row and hash (DeletedAtUtc set) so its holder can be told it was deleted.
+/// </summary>
+public sealed class ApiKey
+{
+    public Guid Id { get; set; }
+    public string KeyId { get; set; } = "";
+    public KeyEnvironment Environment { get; set; }
+    public string Last4 { get; set; } = "";
+    public string SecretHash { get; set; } = "";
+    public string Name { get; set; } = "";
+
+    /// <summary>Upper-cased name, so search is case-insensitive on every provider.</summary>
+    public string NormalizedName { get; set; } = "";
+
+    public AccessLevel AccessLevel { get; set; }
+
+    /// <summary>The company the key was created in; for an entity key, the one it reaches.</summary>
+    public Guid CompanyId { get; set; }
+
+    public Company Company { get; set; } = null!;
+    public Guid OrganisationId { get; set; }
+
+    /// <summary>Space-separated scope strings, in catalogue order.</summary>
+    public string Scopes { get; set; } = "";
+
+    public DateTime CreatedAtUtc { get; set; }
+    public string CreatedByUserId { get; set; } = "";
+    public string CreatedByName { get; set; } = "";
+
+    /// <summary>The end of the chosen expiry date in the company's time zone.</summary>
+    public DateTime ExpiresAtUtc { get; set; }
+
+    public DateTime? DeletedAtUtc { get; set; }
+    public string? DeletedByUserId { get; set; }
+    public DateTime? LastUsedAtUtc { get; set; }
+    public string? LastUsedIp { get; set; }
+    public DateTime? InstallationActivatedAtUtc { get; set; }
+
+    public string Fingerprint => ApiKeyFormat.Fingerprint(Environment, KeyId, Last4);
+}
+
+/// <summary>Append-only: the application inserts audit rows and never updates or deletes them.</summary>
+public sealed class AuditEvent
+{
+    public long Id { get; set; }
+    public DateTime AtUtc { get; set; }
+    public string Action { get; set; } = "";
+    public string? ActorUserId { get; set; }
+    public string? ActorName { get; set; }
+    public string? IpAddress { get; set; }
+    public Guid? CompanyId { get; set; }
+    public Guid? ApiKeyId { get; set; }
+    public string? KeyFingerprint { get; set; }
+    public string? Detail { get; set; }
+}
+
+public static class AuditActions
+{
+    public const string KeyCreated = "api-key.created";
+    public const string KeyDeleted = "api-key.deleted";
+    public const string KeyAuthFailures = "api-key.auth-failures";
+    public const string SignedIn = "user.signed-in";
+    public const string SignInFailed = "user.sign-in-failed";
+}
+
+// The demo data the API serves.
+public sealed class Employee
+{
+    public Guid Id { get; set; }
+    public Guid CompanyId { get; set; }
+    public string FirstName { get; set; } = "";
+    public string LastName { get; set; } = "";
+    public string Email { get; set; } = "";
+    public string? JobTitle { get; set; }
+}
+
+public sealed class Vendor
+{
+    public Guid Id { get; set; }
+    public Guid CompanyId { get; set; }
+    public string Name { get; set; } = "";
+    public string? Country { get; set; }
+    public string? TaxRegistrationNumber { get; set; }
+    public DateTime CreatedAtUtc { get; set; }
+}
+
+public sealed class Account
+{
+    public Guid Id { get; set; }
+    public Guid CompanyId { get; set; }
+    public string Code { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string Type { get; set; } = "";
+    public DateTime CreatedAtUtc { get; set; }
+}
+
+public sealed class ExportJob
+{
+    public Guid Id { get; set; }
+    public Guid CompanyId { get; set; }
+    public string Status { get; set; } = "";
+    public DateTime? PeriodFrom { get; set; }
+    public DateTime? PeriodTo { get; set; }
+    public DateTime CreatedAtUtc { get; set; }
+}

@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using PleoKeys.Web.Auth;
+
+namespace PleoKeys.Web.Pages.Account;
+
+public class SwitchCompanyModel(CurrentCompany current) : PageModel
+{
+    public IActionResult OnGet() => RedirectToPage("/Index");
+
+    public async Task<IActionResult> OnPostAsync(Guid companyId, string? returnUrl)
+    {
+        var view = await current.GetAsync();
+        // Only a company the user belongs to can be chosen; anything else is ignored.
+        if (view is not null && view.Choices.Any(c => c.Id == companyId))
+        {
+            Response.Cookies.Append(CurrentCompany.CookieName, companyId.ToString(), new CookieOptions
+            {
+                HttpOnly = true,
+                SameSite = SameSiteMode.Lax,
+                Secure = Request.IsHttps,
+                IsEssential = true,
+            });
+        }
+
+        // Key details belong to one company; after a switch, go back to the list, not to a key of the old one.
+        var target = Url.IsLocalUrl(returnUrl) ? returnUrl! : "/";
+        if (target.StartsWith("/Settings/ApiKeys", StringComparison.OrdinalIgnoreCase))
+        {
+            target = "/Settings/ApiKeys";
+        }
+
+        return LocalRedirect(target);
+    }
+}

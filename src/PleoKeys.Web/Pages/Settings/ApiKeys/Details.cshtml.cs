@@ -1,0 +1,53 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using PleoKeys.Web.ApiKeys;
+using PleoKeys.Web.Auth;
+using PleoKeys.Web.Data;
+
+namespace PleoKeys.Web.Pages.Settings.ApiKeys;
+
+public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider time) : PageModel
+{
+    public ApiKey Key { get; private set; } = null!;
+    public bool CanDelete { get; private set; }
+    public string AccessText { get; private set; } = "";
+    public DateOnly ExpiresOn { get; private set; }
+    public KeyStatus Status { get; private set; } = KeyStatus.Active;
+    public IReadOnlyList<(DateTime AtUtc, string Text)> History { get; private set; } = [];
+
+    private TimeZoneInfo _zone = TimeZoneInfo.Utc;
+
+    public DateTime Local(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(utc, _zone);
+
+    public async Task<IActionResult> OnGetAsync(Guid id)
+    {
+        var view = (await current.GetAsync())!;
+        var key = await db.ApiKeys.AsNoTracking().CoveringCompany(view).SingleOrDefaultAsync(k => k.Id == id);
+        if (key is null)
+        {
+            return NotFound();
+        }
+
+        Key = key;
+        _zone = TimeZoneInfo.FindSystemTimeZoneById(view.Company.TimeZoneId);
+        CanDelete = view.CanDelete(key.AccessLevel);
+        AccessText = key.AccessLevel == AccessLevel.Organisation
+            ? $"Organisation (all entities of {view.OrganisationName})"
+            : $"This entity ({view.Company.Name})";
+        ExpiresOn = Expiry.LastDay(key.ExpiresAtUtc, _zone);
+        Status = KeyStatus.Of(key.ExpiresAtUtc, time.GetUtcNow().UtcDateTime);
+        var events = await db.AuditEvents.AsNoTracking()
+            .Where(e => e.ApiKeyId == key.Id)
+            .OrderByDescending(e => e.AtUtc).Take(50)
+            .Select(e => new { e.AtUtc, e.Action, e.ActorName, e.IpAddress, e.Detail })
+            .ToListAsync();
+        History = events.Select(e => (e.AtUtc, e.Action switch
+        {
+            AuditActions.KeyCreated => $"Created by {e.ActorName} from {e.IpAddress}",
+            AuditActions.KeyAuthFailures => $"Failed authentications: {e.Detail} (from {e.IpAddress})",
+            _ => $"{e.Action} by {e.ActorName}",
+        })).ToList();
+        return Page();
+    }
+}

@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using PleoKeys.Web.ApiKeys;
+using PleoKeys.Web.Auth;
+using PleoKeys.Web.Data;
+
+namespace PleoKeys.Web.Pages.Settings.ApiKeys;
+
+public class IndexModel(AppDbContext db, CurrentCompany current, TimeProvider time) : PageModel
+{
+    public const int PageSize = 25;
+
+    public CompanyView View { get; private set; } = null!;
+    public IReadOnlyList<KeyRow> Keys { get; private set; } = [];
+    public int Total { get; private set; }
+    public int PageNumber { get; private set; } = 1;
+    public int PageCount => Math.Max(1, (Total + PageSize - 1) / PageSize);
+
+    [BindProperty(SupportsGet = true)]
+    public string? Q { get; set; }
+
+    [TempData]
+    public string? StatusMessage { get; set; }
+
+    public sealed record KeyRow(
+        Guid Id, string Name, string Fingerprint, AccessLevel AccessLevel, string[] Scopes,
+        DateTime Created, string CreatedBy, DateOnly ExpiresOn, KeyStatus Status, DateTime? LastUsed, string? LastUsedIp);
+
+    public async Task OnGetAsync(int p = 1)
+    {
+        View = (await current.GetAsync())!;
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(View.Company.TimeZoneId);
+        var now = time.GetUtcNow().UtcDateTime;
+
+        var query = db.ApiKeys.AsNoTracking().CoveringCompany(View);
+        Q = Q?.Trim();
+        if (!string.IsNullOrEmpty(Q))
+        {
+            var term = Q.ToUpperInvariant();
+            query = query.Where(k => k.NormalizedName.Contains(term));
+        }
+
+        Total = await query.CountAsync();
+        PageNumber = Math.Clamp(p, 1, PageCount);
+        var rows = await query
+            .OrderByDescending(k => k.CreatedAtUtc).ThenBy(k => k.Id)
+            .Skip((PageNumber - 1) * PageSize).Take(PageSize)
+            .Select(k => new
+            {
+                k.Id, k.Name, k.Environment, k.KeyId, k.Last4, k.AccessLevel, k.Scopes, k.CreatedAtUtc,
+                k.CreatedByName, k.ExpiresAtUtc, k.LastUsedAtUtc, k.LastUsedIp,
+            })
+            .ToListAsync();
+
+        Keys = rows.Select(k => new KeyRow(
+            k.Id, k.Name, ApiKeyFormat.Fingerprint(k.Environment, k.KeyId, k.Last4), k.AccessLevel,
+            PleoKeys.Web.ApiKeys.Scopes.Split(k.Scopes),
+            TimeZoneInfo.ConvertTimeFromUtc(k.CreatedAtUtc, zone), k.CreatedByName,
+            Expiry.LastDay(k.ExpiresAtUtc, zone), KeyStatus.Of(k.ExpiresAtUtc, now),
+            k.LastUsedAtUtc is { } used ? TimeZoneInfo.ConvertTimeFromUtc(used, zone) : null, k.LastUsedIp)).ToList();
+    }
+}

@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using PleoKeys.Web.Auth;
+
+namespace PleoKeys.Web.Pages;
+
+/// <summary>Re-executed by UseStatusCodePagesWithReExecute for error answers that have no body of their own.</summary>
+[Microsoft.AspNetCore.Mvc.IgnoreAntiforgeryToken]
+public class StatusModel(CurrentCompany current) : PageModel
+{
+    public string Title { get; private set; } = "";
+    public string Message { get; private set; } = "";
+
+    public async Task OnGetAsync(int code)
+    {
+        // Keep the original status (a direct GET of /Status/403 answers 403 too).
+        Response.StatusCode = code is >= 400 and < 600 ? code : 404;
+        (Title, Message) = code switch
+        {
+            403 => ("You can't open this page", await ForbiddenMessageAsync()),
+            404 => ("Not found", "There is nothing here. It may have been deleted, or it belongs to another company."),
+            429 => ("Too many requests", "Too many attempts in a short time. Wait a minute and try again."),
+            _ => ("Something went wrong", "The request could not be completed. Try again; if it keeps failing, contact support."),
+        };
+    }
+
+    public Task OnPostAsync(int code) => OnGetAsync(code);
+
+    private async Task<string> ForbiddenMessageAsync()
+    {
+        var view = await current.GetAsync();
+        return view is { CanManageKeys: false }
+            ? view.DenialMessage
+            : "Your role in this company does not allow this.";
+    }
+}

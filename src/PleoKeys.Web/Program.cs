@@ -1,0 +1,112 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Scalar.AspNetCore;
+using PleoKeys.Web;
+using PleoKeys.Web.Api;
+using PleoKeys.Web.ApiKeys;
+using PleoKeys.Web.Auth;
+using PleoKeys.Web.Data;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// ---- Services ----
+builder.Services.AddOptions<PleoKeysOptions>().BindConfiguration(PleoKeysOptions.Section);
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<IKeySecretHasher>(sp =>
+    new BCryptKeySecretHasher(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<PleoKeysOptions>>().Value.BCryptWorkFactor));
+
+builder.Services.AddPleoKeysDatabase(builder.Configuration, builder.Environment);
+
+builder.Services.AddIdentity<AppUser, IdentityRole>(o =>
+    {
+        o.User.RequireUniqueEmail = true;
+        o.Lockout.MaxFailedAccessAttempts = 5;
+        o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+    })
+    .AddEntityFrameworkStores<AppDbContext>()
+    .AddDefaultTokenProviders();
+builder.Services.ConfigureApplicationCookie(o =>
+{
+    o.LoginPath = "/Account/Login";
+    o.LogoutPath = "/Account/Logout";
+    o.Cookie.Name = "pleokeys.auth";
+    o.Cookie.SameSite = SameSiteMode.Lax;
+    o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+    // A forbidden page request answers 403 with an explanation (Pages/Status), not a redirect.
+    o.Events.OnRedirectToAccessDenied = ctx =>
+    {
+        ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
+        return Task.CompletedTask;
+    };
+});
+builder.Services.AddAntiforgery(o =>
+{
+    o.Cookie.Name = "pleokeys.af";
+    o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+});
+builder.Services.AddSingleton<IKeyStore, EfKeyStore>();
+builder.Services.AddSingleton<KeyVerifier>();
+builder.Services.AddSingleton<LastUsedRecorder>();
+builder.Services.AddScoped<KeyRevocation>();
+builder.Services.AddAuthentication()
+    .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);
+builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ApiAuthorizationResultHandler>();
+builder.Services.AddApiRateLimiting();
+builder.Services.AddPleoOpenApi();
+
+builder.Services.AddScoped<CurrentCompany>();
+builder.Services.AddScoped<IAuthorizationHandler, ManageApiKeysHandler>();
+var authorization = builder.Services.AddAuthorizationBuilder()
+    .AddPolicy(ManageApiKeysRequirement.Policy, p => p.RequireAuthenticatedUser().AddRequirements(new ManageApiKeysRequirement()))
+    .AddPolicy(PleoApi.AnyKeyPolicy, p => p.AddAuthenticationSchemes(ApiKeyDefaults.Scheme).RequireAuthenticatedUser());
+foreach (var scope in Scopes.All)
+{
+    authorization.AddPolicy(PleoApi.ScopePolicy(scope.Value), p => p
+        .AddAuthenticationSchemes(ApiKeyDefaults.Scheme)
+        .RequireAuthenticatedUser()
+        .RequireClaim(ApiKeyDefaults.ScopeClaim, scope.Value));
+}
+
+builder.Services.AddRazorPages(o =>
+{
+    o.Conventions.AuthorizeFolder("/");
+    o.Conventions.AllowAnonymousToPage("/Account/Login");
+    o.Conventions.AllowAnonymousToPage("/Status");
+    o.Conventions.AuthorizeFolder("/Settings/ApiKeys", ManageApiKeysRequirement.Policy);
+});
+builder.Services.AddHttpContextAccessor();
+builder.Services.AddProblemDetails();
+
+var app = builder.Build();
+
+// ---- Database ----
+await app.Services.MigrateAndSeedAsync();
+
+// ---- Pipeline ----
+if (!app.Environment.IsDevelopment())
+{
+    app.UseExceptionHandler("/Status/500");
+    app.UseHsts();
+    app.UseHttpsRedirection();
+}
+
+app.UseSecurityHeaders();
+// Pages answer errors with an explanation page; the API answers with problem details.
+app.UseWhen(c => !PleoApi.IsApiPath(c.Request.Path), b => b.UseStatusCodePagesWithReExecute("/Status/{0}"));
+app.UseWhen(c => PleoApi.IsApiPath(c.Request.Path), b => b.UseStatusCodePages());
+app.UseStaticFiles();
+app.UseRouting();
+app.UseAuthentication();
+app.UseAuthorization();
+// After authorization, so the API key's identity is known and the limit is per key.
+app.UseRateLimitHeaders();
+app.UseRateLimiter();
+
+// ---- Endpoints ----
+app.MapRazorPages();
+app.MapPleoApi();
+app.MapOpenApi();
+app.MapScalarApiReference(o => o.WithTitle("PleoKeys API reference"));
+
+app.Run();

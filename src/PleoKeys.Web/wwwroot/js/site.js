@@ -1,0 +1,97 @@
+// PleoKeys conveniences. Everything works without this file; it adds Copy, Test key, row clicks,
+// the delete dialog and focus on the first error. No inline script anywhere (the CSP forbids it).
+(function () {
+    "use strict";
+
+    // A key's row opens its details, as the seed describes ("click the specific row").
+    document.querySelectorAll("tr[data-href]").forEach(function (row) {
+        row.addEventListener("click", function (e) {
+            if (e.target.closest("a, button, input")) return;
+            window.location.href = row.getAttribute("data-href");
+        });
+    });
+
+    // The company switcher submits as soon as a company is chosen; its button stays for keyboard and no-JS users.
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+        select.addEventListener("change", function () { select.form.submit(); });
+    });
+
+    function announce(text) {
+        var status = document.querySelector(".copy-status");
+        if (status) { status.textContent = ""; window.setTimeout(function () { status.textContent = text; }, 50); }
+    }
+
+    // Copy buttons.
+    document.querySelectorAll("[data-copy-from]").forEach(function (button) {
+        var label = button.textContent;
+        button.addEventListener("click", function () {
+            var source = document.getElementById(button.getAttribute("data-copy-from"));
+            var done = function () {
+                button.textContent = "Copied";
+                announce("Copied to the clipboard");
+                window.setTimeout(function () { button.textContent = label; }, 2000);
+            };
+            if (navigator.clipboard && navigator.clipboard.writeText) {
+                navigator.clipboard.writeText(source.value).then(done, function () { source.select(); announce("Press Ctrl+C to copy"); });
+            } else {
+                source.select();
+                announce("Press Ctrl+C to copy");
+            }
+        });
+    });
+
+    // Test key: calls the API with the new key, as an integration's first call would.
+    document.querySelectorAll("[data-test-key]").forEach(function (button) {
+        button.hidden = false;
+        var reveal = button.closest(".reveal");
+        var result = reveal.querySelector(".test-result");
+        button.addEventListener("click", function () {
+            var key = document.getElementById(button.getAttribute("data-test-key")).value;
+            result.className = "test-result";
+            result.textContent = "Testing…";
+            fetch("/v1/installations/me", {
+                headers: { "Authorization": "Basic " + btoa(key + ":"), "Accept": "application/json" },
+                credentials: "omit",
+                cache: "no-store"
+            }).then(function (response) {
+                return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+            }).then(function (r) {
+                if (r.ok) {
+                    var id = (r.body.resource || "").split(":").pop();
+                    var kind = reveal.getAttribute("data-reach-kind");
+                    result.className = "test-result ok";
+                    result.textContent = "Connected to " + reveal.getAttribute("data-company-name") + " (" + kind + " ID " + id + ")";
+                } else {
+                    result.className = "test-result bad";
+                    result.textContent = r.body.detail || r.body.title || "The key was refused.";
+                }
+            }).catch(function () {
+                result.className = "test-result bad";
+                result.textContent = "Could not reach the API. Check your connection and try again.";
+            });
+        });
+    });
+
+    // Delete: a modal dialog (focus is trapped by showModal and returned to the button on close).
+    document.querySelectorAll("[data-open-dialog]").forEach(function (opener) {
+        var dialog = document.getElementById(opener.getAttribute("data-open-dialog"));
+        if (!dialog || typeof dialog.showModal !== "function") return;
+        opener.addEventListener("click", function (e) {
+            e.preventDefault();
+            dialog.showModal();
+            var cancel = dialog.querySelector("[data-close-dialog]");
+            if (cancel) cancel.focus();
+        });
+        dialog.querySelectorAll("[data-close-dialog]").forEach(function (b) {
+            b.addEventListener("click", function () { dialog.close(); });
+        });
+        dialog.addEventListener("close", function () { opener.focus(); });
+    });
+
+    // After a failed submit, focus the first field with an error.
+    var form = document.querySelector("form[data-focus-first-error]");
+    if (form) {
+        var invalid = form.querySelector("[aria-invalid='true']");
+        if (invalid) invalid.focus();
+    }
+})();
