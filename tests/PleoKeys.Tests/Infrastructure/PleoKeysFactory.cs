@@ -1,0 +1,104 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+using PleoKeys.Web.ApiKeys;
+using PleoKeys.Web.Data;
+
+namespace PleoKeys.Tests.Infrastructure;
+
+/// <summary>
+/// The real app on its own SQLite file with the demo data, a movable clock and a BCrypt seam that
+/// counts calls. BCrypt runs at work factor 4 so tests stay fast; the production factor is config.
+/// </summary>
+public class PleoKeysFactory : WebApplicationFactory<Program>
+{
+    /// <summary>The demo data is seeded at this instant (a Thursday morning in Copenhagen).</summary>
+    public static readonly DateTimeOffset Start = new(2026, 11, 26, 9, 0, 0, TimeSpan.Zero);
+
+    private readonly string _dbPath = Path.Combine(Path.GetTempPath(), $"pleokeys-test-{Guid.NewGuid():N}.db");
+
+    public FakeTimeProvider Time { get; } = new(Start);
+
+    public CountingHasher Hasher { get; } = new(new BCryptKeySecretHasher(4));
+
+    /// <summary>Extra configuration a test class wants (for example a low rate limit).</summary>
+    protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
+
+    public string DatabasePath => _dbPath;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Sqlite"] = $"Data Source={_dbPath}",
+            ["PleoKeys:SeedDemoData"] = "true",
+            ["PleoKeys:Environment"] = "Staging",
+            ["PleoKeys:FailedAuthPerMinutePerClient"] = "100000",
+            ["PleoKeys:FailedAuthPerMinutePerKey"] = "100000",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (k, v) in Settings)
+        {
+            settings[k] = v;
+        }
+
+        builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(settings));
+        builder.ConfigureServices(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(Time);
+            services.RemoveAll<IKeySecretHasher>();
+            services.AddSingleton<IKeySecretHasher>(Hasher);
+        });
+    }
+
+    public async Task<T> WithDbAsync<T>(Func<AppDbContext, Task<T>> action)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await action(scope.ServiceProvider.GetRequiredService<AppDbContext>());
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            try
+            {
+                File.Delete(_dbPath + suffix);
+            }
+            catch (IOException)
+            {
+                // A file still held open is left in the temp folder; it does not affect other tests.
+            }
+        }
+    }
+}
+
+/// <summary>Counts BCrypt calls: the verifier's promise is a count, which timing could not prove.</summary>
+public sealed class CountingHasher(IKeySecretHasher inner) : IKeySecretHasher
+{
+    private int _verifies;
+    private int _hashes;
+
+    public int Verifies => Volatile.Read(ref _verifies);
+
+    public int Hashes => Volatile.Read(ref _hashes);
+
+    public string Hash(string key)
+    {
+        Interlocked.Increment(ref _hashes);
+        return inner.Hash(key);
+    }
+
+    public bool Verify(string key, string hash)
+    {
+        Interlocked.Increment(ref _verifies);
+        return inner.Verify(key, hash);
+    }
+}
