@@ -73,6 +73,7 @@ builder.Services.AddRazorPages(o =>
     o.Conventions.AuthorizeFolder("/");
     o.Conventions.AllowAnonymousToPage("/Account/Login");
     o.Conventions.AllowAnonymousToPage("/Status");
+    o.Conventions.AllowAnonymousToPage("/ApiReference");
     o.Conventions.AuthorizeFolder("/Settings/ApiKeys", ManageApiKeysRequirement.Policy);
 });
 builder.Services.AddHttpContextAccessor();
@@ -107,6 +108,7 @@ app.UseRateLimiter();
 app.MapRazorPages();
 app.MapPleoApi();
 app.MapOpenApi();
+// Scalar's own page has an inline script the CSP refuses; /api-reference renders the same bundle without one.
 app.MapScalarApiReference(o => o.WithTitle("PleoKeys API reference"));
 
 app.Run();

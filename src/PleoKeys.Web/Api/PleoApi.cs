@@ -46,18 +46,18 @@ public static class PleoApi
         var v1 = app.MapGroup("/v1").RequireAuthorization(AnyKeyPolicy).RequireRateLimiting(ApiRateLimiting.PerKeyPolicy);
         var v2 = app.MapGroup("/v2").RequireAuthorization(AnyKeyPolicy).RequireRateLimiting(ApiRateLimiting.PerKeyPolicy);
 
-        v1.MapGet("/installations/me", GetInstallation).WithName("GetInstallation")
-            .WithSummary("The installation of the calling key; the first call of an integration.");
-        v1.MapPost("/installations/me", ActivateInstallation).WithName("ActivateInstallation")
-            .WithSummary("Activates the installation of the calling key (idempotent).");
-        v1.MapGet("/companies", GetCompanies).Scope(Scopes.CompaniesRead);
-        v1.MapGet("/employees", GetEmployees).Scope(Scopes.UsersRead);
-        v1.MapGet("/vendors", GetVendors).Scope(Scopes.VendorsRead);
-        v1.MapPost("/vendors", CreateVendor).Scope(Scopes.VendorsWrite);
-        v1.MapGet("/accounts", GetAccounts).Scope(Scopes.AccountsRead);
-        v1.MapPost("/accounts", CreateAccount).Scope(Scopes.AccountsWrite);
-        v2.MapGet("/export-jobs", GetExportJobs).Scope(Scopes.ExportJobsRead);
-        v2.MapPost("/export-jobs", CreateExportJob).Scope(Scopes.ExportJobsWrite);
+        v1.MapGet("/installations/me", GetInstallation).WithTags("Installations")
+            .WithSummary("Get the installation of the calling key").WithDescription("The first call of an integration; any valid key.");
+        v1.MapPost("/installations/me", ActivateInstallation).WithTags("Installations")
+            .WithSummary("Activate the installation of the calling key").WithDescription("Idempotent; any valid key.");
+        v1.MapGet("/companies", GetCompanies).Scope(Scopes.CompaniesRead).WithTags("Companies").WithSummary("List the companies the key reaches");
+        v1.MapGet("/employees", GetEmployees).Scope(Scopes.UsersRead).WithTags("Employees").WithSummary("List employees");
+        v1.MapGet("/vendors", GetVendors).Scope(Scopes.VendorsRead).WithTags("Vendors").WithSummary("List vendors");
+        v1.MapPost("/vendors", CreateVendor).Scope(Scopes.VendorsWrite).WithTags("Vendors").WithSummary("Create a vendor");
+        v1.MapGet("/accounts", GetAccounts).Scope(Scopes.AccountsRead).WithTags("Chart of accounts").WithSummary("List accounts");
+        v1.MapPost("/accounts", CreateAccount).Scope(Scopes.AccountsWrite).WithTags("Chart of accounts").WithSummary("Create an account");
+        v2.MapGet("/export-jobs", GetExportJobs).Scope(Scopes.ExportJobsRead).WithTags("Export").WithSummary("List export jobs");
+        v2.MapPost("/export-jobs", CreateExportJob).Scope(Scopes.ExportJobsWrite).WithTags("Export").WithSummary("Create an export job");
         return app;
     }
 

@@ -94,9 +94,28 @@ public sealed class KeyVerifier : IDisposable
 
     private sealed class Entry(KeySnapshot snapshot, byte[] digest)
     {
-        public KeySnapshot Snapshot { get; set; } = snapshot;
+        private int _version;
+        private int _loadedVersion;
+
+        public KeySnapshot Snapshot { get; private set; } = snapshot;
+
         public byte[] Digest { get; } = digest;
-        public volatile bool Stale;
+
+        public bool Stale => Volatile.Read(ref _version) != Volatile.Read(ref _loadedVersion);
+
+        public int Version => Volatile.Read(ref _version);
+
+        public void Invalidate() => Interlocked.Increment(ref _version);
+
+        /// <summary>
+        /// Stores state read after <paramref name="version"/> was current. An invalidation that raced with
+        /// the read leaves the entry stale, so the next request reads again.
+        /// </summary>
+        public void Refresh(KeySnapshot snapshot, int version)
+        {
+            Snapshot = snapshot;
+            Volatile.Write(ref _loadedVersion, version);
+        }
     }
 
     /// <summary>Counts the BCrypt verifies this verifier ran (for tests and the benchmark).</summary>
@@ -123,7 +142,9 @@ public sealed class KeyVerifier : IDisposable
             if (entry.Stale)
             {
                 // Re-read the state only; the secret was verified already and the hash does not change.
-                entry.Stale = false;
+                // Every request that finds the entry stale reads again until a read completes, so no
+                // request is answered from state older than the last invalidation.
+                var version = entry.Version;
                 var fresh = await _store.FindAsync(parsed.KeyId, ct);
                 if (fresh is null || fresh.SecretHash != entry.Snapshot.SecretHash)
                 {
@@ -131,7 +152,8 @@ public sealed class KeyVerifier : IDisposable
                     return Fail(VerifyOutcome.UnknownOrWrongSecret, client, parsed.KeyId);
                 }
 
-                entry.Snapshot = fresh;
+                entry.Refresh(fresh, version);
+                return Judge(fresh);
             }
 
             return Judge(entry.Snapshot);
@@ -166,7 +188,7 @@ public sealed class KeyVerifier : IDisposable
     {
         if (_verified.TryGetValue(keyId, out var entry))
         {
-            entry.Stale = true;
+            entry.Invalidate();
         }
     }
 
@@ -175,7 +197,7 @@ public sealed class KeyVerifier : IDisposable
     {
         foreach (var entry in _verified.Values)
         {
-            entry.Stale = true;
+            entry.Invalidate();
         }
     }
 
