@@ -76,6 +76,7 @@ public sealed class KeyVerifier : IDisposable
     private readonly ConcurrentDictionary<string, Entry> _verified = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<VerifyResult>> _inFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTime> _knownBad = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _invalidations = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _bcryptGate;
     private readonly PartitionedRateLimiter<string> _failuresPerClient;
     private readonly PartitionedRateLimiter<string> _failuresPerKey;
@@ -186,6 +187,9 @@ public sealed class KeyVerifier : IDisposable
     /// <summary>Forgets what is known of the key's state, so the next request re-reads it.</summary>
     public void Invalidate(string keyId)
     {
+        // Bumped even when nothing is cached yet: a first use whose database read raced with this
+        // invalidation sees the change and stores its entry as stale.
+        _invalidations.AddOrUpdate(keyId, 1, (_, n) => n + 1);
         if (_verified.TryGetValue(keyId, out var entry))
         {
             entry.Invalidate();
@@ -207,6 +211,7 @@ public sealed class KeyVerifier : IDisposable
         {
             // Let the caller's GetOrAdd finish before doing work, so every concurrent caller joins this task.
             await Task.Yield();
+            var invalidationsBefore = _invalidations.GetValueOrDefault(parsed.KeyId);
             var snapshot = await _store.FindAsync(parsed.KeyId, CancellationToken.None);
             if (snapshot is null)
             {
@@ -232,7 +237,14 @@ public sealed class KeyVerifier : IDisposable
                 return new VerifyResult(VerifyOutcome.UnknownOrWrongSecret);
             }
 
-            _verified[parsed.KeyId] = new Entry(snapshot, digest);
+            var entry = new Entry(snapshot, digest);
+            _verified[parsed.KeyId] = entry;
+            if (_invalidations.GetValueOrDefault(parsed.KeyId) != invalidationsBefore)
+            {
+                entry.Invalidate();
+                return await VerifyAsync(parsed.Key, null);
+            }
+
             return Judge(snapshot);
         }
         finally
