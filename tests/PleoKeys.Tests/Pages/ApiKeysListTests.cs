@@ -110,6 +110,8 @@ public sealed class ApiKeysListTests(PleoKeysFactory factory) : IClassFixture<Pl
         Assert.Contains("page 2 of 2", second.QuerySelector("nav.pager").Text(), StringComparison.Ordinal);
         Assert.NotNull(second.QuerySelector("nav.pager a[rel=prev]"));
         Assert.Null(second.QuerySelector("nav.pager a[rel=next]"));
+        var beyond = await client.GetDocumentAsync(Search(tag) + "&p=99");
+        Assert.Equal(second.KeyNames(), beyond.KeyNames());
     }
 
     [Theory]

@@ -44,6 +44,8 @@ public sealed class DeleteKeyTests(PleoKeysFactory factory) : IClassFixture<Pleo
         var name = PageHelpers.UniqueName("To delete");
         var key = await (await factory.SignedInClientAsync(DemoData.Admin)).CreateKeyAsync(name);
         var client = await factory.SignedInClientAsync(email);
+        // In use before the deletion, so the verifier has it cached: deletion must still bite at once.
+        Assert.Equal(HttpStatusCode.OK, (await factory.NewClient().ApiGetAsync("/v1/installations/me", key)).StatusCode);
 
         var confirmation = await OpenConfirmationAsync(client, name);
         Assert.Contains(ConfirmationText(name), confirmation.Form().Text(), StringComparison.Ordinal);

@@ -127,4 +127,32 @@ public sealed class RevealTests(PleoKeysFactory factory) : IClassFixture<PleoKey
             .Select(e => e.GetAttribute("href") ?? e.GetAttribute("src") ?? e.GetAttribute("action"));
         Assert.All(links, l => Assert.DoesNotContain(TestKeys.SecretOf(key), l!, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Name_LikeMarkup_IsRenderedAsTextOnRevealListDetailsAndDeletion()
+    {
+        var client = await factory.SignedInClientAsync(DemoData.Admin);
+        var name = "<script>alert('x')</script><img src=x onerror=alert(1)> " + Guid.NewGuid().ToString("N")[..8];
+
+        var (_, reveal, revealResponse) = await client.CreateAndRevealAsync(name);
+        var stored = await factory.KeyRowByNameAsync(name);
+        var pages = new List<(string What, string Html)>
+        {
+            ("reveal", await revealResponse.Content.ReadAsStringAsync()),
+            ("list", await client.GetStringAsync("/Settings/ApiKeys?q=" + Uri.EscapeDataString(name))),
+            ("details", await client.GetStringAsync($"/Settings/ApiKeys/Details/{stored.Id}")),
+            ("delete", await client.GetStringAsync($"/Settings/ApiKeys/Delete/{stored.Id}")),
+        };
+        var deleted = await client.SubmitAsync((await client.GetDocumentAsync($"/Settings/ApiKeys/Delete/{stored.Id}")).Form());
+        pages.Add(("deleted message", await client.GetStringAsync(deleted.Headers.Location!.OriginalString)));
+
+        Assert.Contains(name, reveal.QuerySelector("main").Text(), StringComparison.Ordinal);
+        foreach (var (what, html) in pages)
+        {
+            Assert.False(html.Contains("<script>alert", StringComparison.Ordinal), $"{what}: the name's markup is in the page");
+            var page = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(html);
+            Assert.True(page.QuerySelectorAll("main script, main img").Length == 0, $"{what}: the name became elements");
+            Assert.True(page.QuerySelector("main").Text().Contains(name, StringComparison.Ordinal), $"{what}: the name is not shown as text");
+        }
+    }
 }
