@@ -1,6 +1,4 @@
 using System.Net;
-using AngleSharp.Html.Dom;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using PleoKeys.Tests.Infrastructure;
