@@ -31,11 +31,11 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        // Development, as `dotnet run`: its appsettings.Development.json turns demo seeding on.
         builder.UseEnvironment("Development");
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Sqlite"] = $"Data Source={_dbPath}",
-            ["PleoKeys:SeedDemoData"] = "true",
             ["PleoKeys:Environment"] = "Staging",
             ["PleoKeys:FailedAuthPerMinutePerClient"] = "100000",
             ["PleoKeys:FailedAuthPerMinutePerKey"] = "100000",
@@ -47,6 +47,13 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
         }
 
         builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(settings));
+        // Program.cs reads the connection string while it builds the services, before the callback above
+        // applies (minimal hosting); host settings are visible from the start. Without this every factory
+        // shared the developer's src/PleoKeys.Web/pleokeys.db.
+        foreach (var (k, v) in settings)
+        {
+            builder.UseSetting(k, v);
+        }
         builder.ConfigureServices(services =>
         {
             services.RemoveAll<TimeProvider>();
