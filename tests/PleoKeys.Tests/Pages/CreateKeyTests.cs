@@ -120,6 +120,30 @@ public sealed class CreateKeyTests(PleoKeysFactory factory) : IClassFixture<Pleo
         Assert.Equal(0, await factory.CountKeysNamedAsync(name[..100]));
     }
 
+    [Fact]
+    public async Task Create_NameOf100Emoji_IsAcceptedBecauseCharactersAreCountedAsTheUserSeesThem()
+    {
+        // 100 characters, 200 UTF-16 code units.
+        var name = PageHelpers.UniqueName("E") + string.Concat(Enumerable.Repeat("☕🚲", 45));
+        name = string.Concat(name.EnumerateRunes().Take(100).Select(r => r.ToString()));
+
+        var key = await (await AdminAsync()).CreateKeyAsync(name);
+
+        Assert.Equal(100, name.EnumerateRunes().Count());
+        Assert.Equal(name, (await factory.KeyRowAsync(key)).Name);
+    }
+
+    [Fact]
+    public async Task Create_NameOf101Emoji_IsRejected()
+    {
+        var name = PageHelpers.UniqueName("E") + string.Concat(Enumerable.Repeat("🚲", 101));
+        name = string.Concat(name.EnumerateRunes().Take(101).Select(r => r.ToString()));
+
+        var response = await (await AdminAsync()).PostCreateFormAsync(name);
+
+        await AssertRejectedAsync(response, name, "#name-error", "at most 100 characters");
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("   ")]

@@ -56,13 +56,15 @@ public class CreateModel(
         // Bound values are re-checked here against the same lists the form was rendered from.
         ModelState.Clear();
         var name = (Input.Name ?? "").Trim();
-        if (name.Length == 0)
+        // Characters are counted as Unicode code points (an emoji is one), as PostgreSQL's varchar(100) counts them.
+        var nameLength = name.EnumerateRunes().Count();
+        if (nameLength == 0)
         {
             ModelState.AddModelError("Input.Name", "Enter a name for the key.");
         }
-        else if (name.Length > MaxNameLength)
+        else if (nameLength > MaxNameLength)
         {
-            ModelState.AddModelError("Input.Name", $"Use at most {MaxNameLength} characters (this one has {name.Length}).");
+            ModelState.AddModelError("Input.Name", $"Use at most {MaxNameLength} characters (this one has {nameLength}).");
         }
         else if (name.Any(char.IsControl))
         {
