@@ -104,6 +104,9 @@ public sealed class KeyVerifier : IDisposable
 
     private long _bcryptVerifies;
 
+    /// <summary>Counts Invalidate calls, so a verify that read the row before one can tell it is already stale.</summary>
+    private long _invalidations;
+
     public async Task<VerifyResult> VerifyAsync(string presented, string? client, CancellationToken ct = default)
     {
         var formatError = ApiKeyFormat.TryParse(presented, out var parsed);
@@ -164,6 +167,7 @@ public sealed class KeyVerifier : IDisposable
     /// <summary>Forgets what is known of the key's state, so the next request re-reads it.</summary>
     public void Invalidate(string keyId)
     {
+        Interlocked.Increment(ref _invalidations);
         if (_verified.TryGetValue(keyId, out var entry))
         {
             entry.Stale = true;
@@ -173,6 +177,7 @@ public sealed class KeyVerifier : IDisposable
     /// <summary>Forgets every key's state (a lost notification, a reconnect).</summary>
     public void InvalidateAll()
     {
+        Interlocked.Increment(ref _invalidations);
         foreach (var entry in _verified.Values)
         {
             entry.Stale = true;
@@ -185,6 +190,7 @@ public sealed class KeyVerifier : IDisposable
         {
             // Let the caller's GetOrAdd finish before doing work, so every concurrent caller joins this task.
             await Task.Yield();
+            var invalidationsBefore = Interlocked.Read(ref _invalidations);
             var snapshot = await _store.FindAsync(parsed.KeyId, CancellationToken.None);
             if (snapshot is null)
             {
@@ -210,7 +216,15 @@ public sealed class KeyVerifier : IDisposable
                 return new VerifyResult(VerifyOutcome.UnknownOrWrongSecret);
             }
 
-            _verified[parsed.KeyId] = new Entry(snapshot, digest);
+            var entry = new Entry(snapshot, digest);
+            _verified[parsed.KeyId] = entry;
+            // An Invalidate that came while the row was being read found no entry to mark (a key deleted on
+            // another instance in that instant); the snapshot may predate it, so the next request re-reads.
+            if (Interlocked.Read(ref _invalidations) != invalidationsBefore)
+            {
+                entry.Stale = true;
+            }
+
             return Judge(snapshot);
         }
         finally
