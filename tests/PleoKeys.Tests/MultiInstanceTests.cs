@@ -88,10 +88,28 @@ public sealed class MultiInstanceTests(TwoInstances apps, ITestOutputHelper outp
     {
         using var browser = NewBrowser();
         await SignInAsync(browser, _a);
+        using var api = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+
+        var delays = new List<TimeSpan>();
+        for (var round = 1; round <= 3; round++)
+        {
+            delays.Add(await MeasureRevocationAsync(browser, api, round));
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Revocation across instances: B accepted a key deleted through A for at most {delays.Max().TotalMilliseconds:F1} ms after A's answer " +
+            $"over {delays.Count} deletions ({string.Join(", ", delays.Select(d => d.TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture)))} ms)."));
+        Assert.All(delays, d => Assert.True(d < TimeSpan.FromSeconds(1), $"B accepted a deleted key for {d.TotalMilliseconds:F0} ms after A deleted it."));
+    }
+
+    /// <summary>
+    /// Creates a key, lets B cache it as valid, deletes it through A while polling B as fast as B answers, and
+    /// returns how long after A's answer B went on accepting it (zero when B refused it before A had answered).
+    /// </summary>
+    private async Task<TimeSpan> MeasureRevocationAsync(HttpClient browser, HttpClient api, int round)
+    {
         var name = $"Revoke across instances {Guid.NewGuid():N}";
         var key = await CreateKeyAsync(browser, formFrom: _a, postTo: _a, revealOn: _b, name: name);
-
-        using var api = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var onB = _b.Url("/v1/installations/me").ToString();
         for (var i = 0; i < 3; i++)
         {
@@ -104,7 +122,6 @@ public sealed class MultiInstanceTests(TwoInstances apps, ITestOutputHelper outp
         var rowId = details[(details.LastIndexOf('/') + 1)..];
         var confirm = await Html.ParseAsync(await browser.GetAsync(_a.Url($"/Settings/ApiKeys/Delete/{rowId}")));
 
-        // Poll B as fast as it answers while A deletes, and note when B stops accepting the key.
         var clock = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         var deletedAt = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -117,18 +134,20 @@ public sealed class MultiInstanceTests(TwoInstances apps, ITestOutputHelper outp
         Assert.Equal(HttpStatusCode.Redirect, deleted.StatusCode);
 
         var poll = await polling;
-        Assert.True(poll.RefusedReceived is not null, $"B still accepted the deleted key after {poll.Requests} requests.");
-        var delay = poll.RefusedReceived.Value - answeredAt;
+        Assert.True(poll.RefusedSent is not null, $"B still accepted the deleted key after {poll.Requests} requests.");
+        // Requests to B are sequential, so B accepted the key until about the moment the refused request left:
+        // measured from A's answer (the deletion is committed and announced by then), negative meaning before it.
+        var delay = poll.RefusedSent.Value - answeredAt;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Revocation across instances: B refused the deleted key {delay.TotalMilliseconds:F1} ms after A confirmed the deletion " +
-            $"(the refused request was sent at {(poll.RefusedSent!.Value - answeredAt).TotalMilliseconds:F1} ms, the last accepted one at " +
+            $"Deletion {round}: B refused the request sent {delay.TotalMilliseconds:F1} ms after A confirmed the deletion " +
+            $"(its answer took {(poll.RefusedReceived!.Value - poll.RefusedSent.Value).TotalMilliseconds:F1} ms; the last accepted request was sent at " +
             $"{(poll.LastAcceptedSent - answeredAt).TotalMilliseconds:F1} ms; A took {(answeredAt - deleteSentAt).TotalMilliseconds:F0} ms to delete; " +
-            $"B answered {poll.Requests} requests in the meantime, {poll.AcceptedAfterDelete} of them accepted after A's answer)."));
-        Assert.True(delay < TimeSpan.FromSeconds(1), $"B accepted the deleted key for {delay.TotalMilliseconds:F0} ms after A deleted it.");
+            $"B answered {poll.Requests} requests meanwhile, {poll.AcceptedAfterDelete} accepted after A's answer)."));
 
         var after = await api.ApiGetAsync(onB, key);
         Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
         Assert.Contains("deleted", await after.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        return delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
     }
 
     private sealed record PollResult(TimeSpan? RefusedSent, TimeSpan? RefusedReceived, TimeSpan LastAcceptedSent, int AcceptedAfterDelete, int Requests);
