@@ -20,7 +20,8 @@ public sealed class KeyChangePoller(
     /// <summary>
     /// DeletedAtUtc is stamped by the deleting instance's clock and committed a little later, so a deletion
     /// can land with a stamp older than the newest one already seen. Each poll looks back this far behind
-    /// that watermark; re-invalidating a key costs one database read on its next request, nothing more.
+    /// that watermark, so instance clocks must agree within it (NTP does far better); re-invalidating a key
+    /// costs one database read on its next request, nothing more.
     /// </summary>
     public static readonly TimeSpan Overlap = TimeSpan.FromMinutes(2);
 
