@@ -1,4 +1,7 @@
+using System.Net;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Scalar.AspNetCore;
@@ -17,6 +20,22 @@ builder.Services.AddSingleton<IKeySecretHasher>(sp =>
     new BCryptKeySecretHasher(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<PleoKeysOptions>>().Value.BCryptWorkFactor));
 
 builder.Services.AddPleoKeysDatabase(builder.Configuration, builder.Environment);
+// One key ring in the database for every instance, so a sign-in cookie, an antiforgery token or the one-time
+// reveal (TempData) protected by one instance is read by the next. The fixed application name stops the
+// default (the content root path) from giving each install folder its own protectors.
+builder.Services.AddDataProtection()
+    .SetApplicationName("PleoKeys")
+    .PersistKeysToDbContext<AppDbContext>();
+// Behind a reverse proxy the client's address (failed-auth budgets, audit log, last used) and scheme come from
+// X-Forwarded-For / -Proto, believed only from proxies on this machine or listed in ForwardedHeaders:KnownProxies.
+builder.Services.Configure<ForwardedHeadersOptions>(o =>
+{
+    o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+    foreach (var proxy in builder.Configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [])
+    {
+        o.KnownProxies.Add(IPAddress.Parse(proxy));
+    }
+});
 
 builder.Services.AddIdentity<AppUser, IdentityRole>(o =>
     {
@@ -85,6 +104,7 @@ var app = builder.Build();
 await app.Services.MigrateAndSeedAsync();
 
 // ---- Pipeline ----
+app.UseForwardedHeaders();
 if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Status/500");

@@ -76,7 +76,6 @@ public sealed class KeyVerifier : IDisposable
     private readonly ConcurrentDictionary<string, Entry> _verified = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<VerifyResult>> _inFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTime> _knownBad = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int> _invalidations = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _bcryptGate;
     private readonly PartitionedRateLimiter<string> _failuresPerClient;
     private readonly PartitionedRateLimiter<string> _failuresPerKey;
@@ -123,6 +122,9 @@ public sealed class KeyVerifier : IDisposable
     public long BCryptVerifies => Interlocked.Read(ref _bcryptVerifies);
 
     private long _bcryptVerifies;
+
+    /// <summary>Counts Invalidate calls, so a verify that read the row before one can tell it is already stale.</summary>
+    private long _invalidations;
 
     public async Task<VerifyResult> VerifyAsync(string presented, string? client, CancellationToken ct = default)
     {
@@ -187,9 +189,9 @@ public sealed class KeyVerifier : IDisposable
     /// <summary>Forgets what is known of the key's state, so the next request re-reads it.</summary>
     public void Invalidate(string keyId)
     {
-        // Bumped even when nothing is cached yet: a first use whose database read raced with this
+        // Counted even when nothing is cached yet: a first use whose database read raced with this
         // invalidation sees the change and stores its entry as stale.
-        _invalidations.AddOrUpdate(keyId, 1, (_, n) => n + 1);
+        Interlocked.Increment(ref _invalidations);
         if (_verified.TryGetValue(keyId, out var entry))
         {
             entry.Invalidate();
@@ -199,6 +201,7 @@ public sealed class KeyVerifier : IDisposable
     /// <summary>Forgets every key's state (a lost notification, a reconnect).</summary>
     public void InvalidateAll()
     {
+        Interlocked.Increment(ref _invalidations);
         foreach (var entry in _verified.Values)
         {
             entry.Invalidate();
@@ -211,7 +214,7 @@ public sealed class KeyVerifier : IDisposable
         {
             // Let the caller's GetOrAdd finish before doing work, so every concurrent caller joins this task.
             await Task.Yield();
-            var invalidationsBefore = _invalidations.GetValueOrDefault(parsed.KeyId);
+            var invalidationsBefore = Interlocked.Read(ref _invalidations);
             var snapshot = await _store.FindAsync(parsed.KeyId, CancellationToken.None);
             if (snapshot is null)
             {
@@ -239,7 +242,9 @@ public sealed class KeyVerifier : IDisposable
 
             var entry = new Entry(snapshot, digest);
             _verified[parsed.KeyId] = entry;
-            if (_invalidations.GetValueOrDefault(parsed.KeyId) != invalidationsBefore)
+            // An Invalidate that came while the row was being read found no entry to mark (a key deleted
+            // in that instant); the snapshot may predate it, so it is read again before answering.
+            if (Interlocked.Read(ref _invalidations) != invalidationsBefore)
             {
                 entry.Invalidate();
                 return await VerifyAsync(parsed.Key, null);

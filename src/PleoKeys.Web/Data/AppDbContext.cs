@@ -1,10 +1,15 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace PleoKeys.Web.Data;
 
-public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>(options)
+/// <summary>
+/// The model, shared by both providers. Each provider has a subclass with its own migrations
+/// (<see cref="SqliteAppDbContext"/>, <see cref="PostgresAppDbContext"/>); the app always asks for this type.
+/// </summary>
+public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>(options), IDataProtectionKeyContext
 {
     public DbSet<Organisation> Organisations => Set<Organisation>();
     public DbSet<Company> Companies => Set<Company>();
@@ -15,6 +20,9 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     public DbSet<Vendor> Vendors => Set<Vendor>();
     public DbSet<Account> Accounts => Set<Account>();
     public DbSet<ExportJob> ExportJobs => Set<ExportJob>();
+
+    /// <summary>The Data Protection key ring, shared by every app instance (cookies, antiforgery, TempData).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -64,6 +72,8 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
             // The list reads "keys of this company, plus organisation keys of its organisation", newest first.
             e.HasIndex(k => new { k.CompanyId, k.CreatedAtUtc });
             e.HasIndex(k => new { k.OrganisationId, k.AccessLevel, k.CreatedAtUtc });
+            // Other instances poll "keys deleted since …" as the fallback to LISTEN/NOTIFY (KeyChangePoller).
+            e.HasIndex(k => k.DeletedAtUtc);
             e.Ignore(k => k.Fingerprint);
         });
         builder.Entity<AuditEvent>(e =>

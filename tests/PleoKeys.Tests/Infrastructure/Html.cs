@@ -13,14 +13,18 @@ namespace PleoKeys.Tests.Infrastructure;
 /// </summary>
 public static class Html
 {
-    public static async Task<IHtmlDocument> ParseAsync(HttpResponseMessage response)
+    /// <summary>
+    /// Parses the page; its forms post back to where it came from, or to <paramref name="address"/> when given
+    /// (a form served by one app instance submitted to another).
+    /// </summary>
+    public static async Task<IHtmlDocument> ParseAsync(HttpResponseMessage response, Uri? address = null)
     {
         var content = await response.Content.ReadAsStringAsync();
         var context = BrowsingContext.New(Configuration.Default);
         var document = await context.OpenAsync(r =>
         {
             r.Content(content);
-            r.Address(response.RequestMessage!.RequestUri!);
+            r.Address(address ?? response.RequestMessage!.RequestUri!);
             r.Status(response.StatusCode);
         });
         return (IHtmlDocument)document;

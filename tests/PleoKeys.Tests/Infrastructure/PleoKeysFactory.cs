@@ -10,8 +10,10 @@ using PleoKeys.Web.Data;
 namespace PleoKeys.Tests.Infrastructure;
 
 /// <summary>
-/// The real app on its own SQLite file with the demo data, a movable clock and a BCrypt seam that
+/// The real app on its own database with the demo data, a movable clock and a BCrypt seam that
 /// counts calls. BCrypt runs at work factor 4 so tests stay fast; the production factor is config.
+/// The database is a temp SQLite file, or with <c>PLEOKEYS_TEST_PROVIDER=Postgres</c> a fresh PostgreSQL
+/// database (see <see cref="TestDatabase"/>); either is deleted when the factory is disposed.
 /// </summary>
 public class PleoKeysFactory : WebApplicationFactory<Program>
 {
@@ -19,6 +21,7 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
     public static readonly DateTimeOffset Start = new(2026, 11, 26, 9, 0, 0, TimeSpan.Zero);
 
     private readonly string _dbPath = Path.Combine(Path.GetTempPath(), $"pleokeys-test-{Guid.NewGuid():N}.db");
+    private string? _postgres;
 
     public FakeTimeProvider Time { get; } = new(Start);
 
@@ -29,13 +32,18 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
 
     public string DatabasePath => _dbPath;
 
+    /// <summary>The provider this factory runs on; a test class that needs one provider overrides it.</summary>
+    public virtual DatabaseProvider Provider => TestDatabase.Provider;
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         // Development, as `dotnet run`: its appsettings.Development.json turns demo seeding on.
         builder.UseEnvironment("Development");
         var settings = new Dictionary<string, string?>
         {
+            ["Database:Provider"] = Provider.ToString(),
             ["ConnectionStrings:Sqlite"] = $"Data Source={_dbPath}",
+            ["ConnectionStrings:Postgres"] = Provider == DatabaseProvider.Postgres ? _postgres ??= TestDatabase.NewPostgresDatabase() : null,
             ["PleoKeys:Environment"] = "Staging",
             ["PleoKeys:FailedAuthPerMinutePerClient"] = "100000",
             ["PleoKeys:FailedAuthPerMinutePerKey"] = "100000",
@@ -72,6 +80,13 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
+        if (_postgres is not null)
+        {
+            // The host is gone by now (the base disposes it, sync or async), so nothing reconnects to the database.
+            TestDatabase.DropPostgresDatabaseAsync(_postgres).GetAwaiter().GetResult();
+            _postgres = null;
+        }
+
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         foreach (var suffix in new[] { "", "-wal", "-shm" })
         {

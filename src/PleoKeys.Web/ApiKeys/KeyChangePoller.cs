@@ -1,0 +1,71 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using PleoKeys.Web.Data;
+
+namespace PleoKeys.Web.ApiKeys;
+
+/// <summary>
+/// The fallback to LISTEN/NOTIFY: every <see cref="DatabaseOptions.RevocationPollSeconds"/> seconds, reads the
+/// keys deleted since the last poll (an indexed range on DeletedAtUtc) and forgets their cached state. A lost
+/// notification (listener reconnecting, NOTIFY failed after the commit) so keeps a deleted key usable on this
+/// instance for one interval at most.
+/// </summary>
+public sealed class KeyChangePoller(
+    IServiceScopeFactory scopes,
+    KeyVerifier verifier,
+    TimeProvider time,
+    IOptions<DatabaseOptions> options,
+    ILogger<KeyChangePoller> logger) : BackgroundService
+{
+    /// <summary>
+    /// DeletedAtUtc is stamped by the deleting instance's clock and committed a little later, so a deletion
+    /// can land with a stamp older than the newest one already seen. Each poll looks back this far behind
+    /// that watermark, so instance clocks must agree within it (NTP does far better); re-invalidating a key
+    /// costs one database read on its next request, nothing more.
+    /// </summary>
+    public static readonly TimeSpan Overlap = TimeSpan.FromMinutes(2);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromSeconds(Math.Max(1, options.Value.RevocationPollSeconds));
+        DateTime? watermark = null;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                watermark = await PollAsync(watermark, stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A failed poll is retried at the next tick; the loop must not die with the database's hiccup.
+                logger.LogWarning(e, "Polling for deleted keys failed; retrying in {Interval}", interval);
+            }
+
+            await Task.Delay(interval, time, stoppingToken);
+        }
+    }
+
+    /// <summary>Invalidates the keys deleted since <paramref name="watermark"/>; returns the new watermark.</summary>
+    private async Task<DateTime?> PollAsync(DateTime? watermark, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        if (watermark is null)
+        {
+            // At start nothing is cached yet, so only deletions from now on matter.
+            return await db.ApiKeys.MaxAsync(k => k.DeletedAtUtc, ct) ?? DateTime.UnixEpoch;
+        }
+
+        var since = watermark.Value - Overlap;
+        var deleted = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.DeletedAtUtc > since)
+            .Select(k => new { k.KeyId, k.DeletedAtUtc })
+            .ToListAsync(ct);
+        foreach (var key in deleted)
+        {
+            verifier.Invalidate(key.KeyId);
+        }
+
+        return deleted.Select(k => k.DeletedAtUtc!.Value).Append(watermark.Value).Max();
+    }
+}

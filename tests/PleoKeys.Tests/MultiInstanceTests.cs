@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using AngleSharp.Html.Dom;
+using PleoKeys.Tests.Infrastructure;
+using PleoKeys.Web.Data;
+using Xunit.Abstractions;
+
+namespace PleoKeys.Tests;
+
+/// <summary>Two app processes on one fresh PostgreSQL database, as a load balancer would have them.</summary>
+public sealed class TwoInstances : IAsyncLifetime
+{
+    private string? _database;
+
+    public AppProcess A { get; private set; } = null!;
+    public AppProcess B { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        if (TestDatabase.PostgresConnectionString is null)
+        {
+            return; // The tests skip themselves and say how to run them.
+        }
+
+        _database = TestDatabase.NewPostgresDatabase();
+        var ports = AppProcess.Ports(2);
+        // The per-key request limit is per instance; B is polled as fast as it answers, well past 600 a minute.
+        var settings = new Dictionary<string, string> { ["PleoKeys__RequestsPerMinute"] = "1000000" };
+        // A first: it applies the migrations and seeds the demo data that B then finds.
+        A = await AppProcess.StartAsync(ports[0], _database, settings);
+        B = await AppProcess.StartAsync(ports[1], _database, settings);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (A is not null)
+        {
+            await A.DisposeAsync();
+        }
+
+        if (B is not null)
+        {
+            await B.DisposeAsync();
+        }
+
+        if (_database is not null)
+        {
+            await TestDatabase.DropPostgresDatabaseAsync(_database);
+        }
+    }
+}
+
+/// <summary>
+/// What one instance issues, the other honours: the sign-in cookie, the antiforgery token and the one-time
+/// reveal are protected with the key ring both read from the database; and a key deleted through one instance
+/// is refused by the other within a second (LISTEN/NOTIFY), although the other had it cached as valid.
+/// </summary>
+[Trait("Category", TestDatabase.PostgresOnly)]
+public sealed class MultiInstanceTests(TwoInstances apps, ITestOutputHelper output) : IClassFixture<TwoInstances>
+{
+    private readonly AppProcess _a = apps.A;
+    private readonly AppProcess _b = apps.B;
+
+    /// <summary>One browser: a cookie jar for both instances (cookies are per host, not per port).</summary>
+    private static HttpClient NewBrowser() =>
+        new(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(30) };
+
+    [PostgresFact]
+    public async Task SignInAntiforgeryAndReveal_MadeOnOneInstance_WorkOnTheOther()
+    {
+        using var browser = NewBrowser();
+        await SignInAsync(browser, _a);
+
+        var list = await browser.GetAsync(_b.Url("/Settings/ApiKeys"));
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        Assert.Contains("Create API Key", await list.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+
+        var key = await CreateKeyAsync(browser, formFrom: _b, postTo: _a, revealOn: _b, name: "Made on two instances");
+
+        using var api = new HttpClient();
+        Assert.Equal(HttpStatusCode.OK, (await api.ApiGetAsync(_b.Url("/v1/installations/me").ToString(), key)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await api.ApiGetAsync(_a.Url("/v1/installations/me").ToString(), key)).StatusCode);
+    }
+
+    [PostgresFact]
+    public async Task Delete_OnInstanceA_IsRefusedByInstanceBWithinOneSecond()
+    {
+        using var browser = NewBrowser();
+        await SignInAsync(browser, _a);
+        using var api = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+
+        var delays = new List<TimeSpan>();
+        for (var round = 1; round <= 3; round++)
+        {
+            delays.Add(await MeasureRevocationAsync(browser, api, round));
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Revocation across instances: B accepted a key deleted through A for at most {delays.Max().TotalMilliseconds:F1} ms after A's answer " +
+            $"over {delays.Count} deletions ({string.Join(", ", delays.Select(d => d.TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture)))} ms)."));
+        Assert.All(delays, d => Assert.True(d < TimeSpan.FromSeconds(1), $"B accepted a deleted key for {d.TotalMilliseconds:F0} ms after A deleted it."));
+    }
+
+    /// <summary>
+    /// Creates a key, lets B cache it as valid, deletes it through A while polling B as fast as B answers, and
+    /// returns how long after A's answer B went on accepting it (zero when B refused it before A had answered).
+    /// </summary>
+    private async Task<TimeSpan> MeasureRevocationAsync(HttpClient browser, HttpClient api, int round)
+    {
+        var name = $"Revoke across instances {Guid.NewGuid():N}";
+        var key = await CreateKeyAsync(browser, formFrom: _a, postTo: _a, revealOn: _b, name: name);
+        var onB = _b.Url("/v1/installations/me").ToString();
+        for (var i = 0; i < 3; i++)
+        {
+            // B has verified the key and keeps it cached as valid: only a change notice makes it look again.
+            Assert.Equal(HttpStatusCode.OK, (await api.ApiGetAsync(onB, key)).StatusCode);
+        }
+
+        var listed = await Html.ParseAsync(await browser.GetAsync(_a.Url($"/Settings/ApiKeys?q={Uri.EscapeDataString(name)}")));
+        var details = listed.QuerySelector("a.row-link")?.GetAttribute("href") ?? throw new InvalidOperationException("The new key is not in the list.");
+        var rowId = details[(details.LastIndexOf('/') + 1)..];
+        var confirm = await Html.ParseAsync(await browser.GetAsync(_a.Url($"/Settings/ApiKeys/Delete/{rowId}")));
+
+        var clock = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var deletedAt = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var polling = PollUntilRefusedAsync(api, onB, key, clock, deletedAt.Task, stop.Token);
+
+        var deleteSentAt = clock.Elapsed;
+        var deleted = await browser.SubmitAsync(confirm.Form());
+        var answeredAt = clock.Elapsed;
+        deletedAt.SetResult(answeredAt);
+        Assert.Equal(HttpStatusCode.Redirect, deleted.StatusCode);
+
+        var poll = await polling;
+        Assert.True(poll.RefusedSent is not null, $"B still accepted the deleted key after {poll.Requests} requests.");
+        // Requests to B are sequential, so B accepted the key until about the moment the refused request left:
+        // measured from A's answer (the deletion is committed and announced by then), negative meaning before it.
+        var delay = poll.RefusedSent.Value - answeredAt;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Deletion {round}: B refused the request sent {delay.TotalMilliseconds:F1} ms after A confirmed the deletion " +
+            $"(its answer took {(poll.RefusedReceived!.Value - poll.RefusedSent.Value).TotalMilliseconds:F1} ms; the last accepted request was sent at " +
+            $"{(poll.LastAcceptedSent - answeredAt).TotalMilliseconds:F1} ms; A took {(answeredAt - deleteSentAt).TotalMilliseconds:F0} ms to delete; " +
+            $"B answered {poll.Requests} requests meanwhile, {poll.AcceptedAfterDelete} accepted after A's answer)."));
+
+        var after = await api.ApiGetAsync(onB, key);
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+        Assert.Contains("deleted", await after.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        return delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
+    }
+
+    private sealed record PollResult(TimeSpan? RefusedSent, TimeSpan? RefusedReceived, TimeSpan LastAcceptedSent, int AcceptedAfterDelete, int Requests);
+
+    /// <summary>Sequential requests to B until it answers 401; times are on <paramref name="clock"/>.</summary>
+    private static async Task<PollResult> PollUntilRefusedAsync(
+        HttpClient api, string url, string key, Stopwatch clock, Task<TimeSpan> deletedAt, CancellationToken ct)
+    {
+        var lastAcceptedSent = TimeSpan.Zero;
+        var acceptedAfter = 0;
+        var requests = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            var sent = clock.Elapsed;
+            using var response = await api.ApiGetAsync(url, key);
+            var received = clock.Elapsed;
+            requests++;
+            if (response.StatusCode == HttpStatusCode.Unauthorized)
+            {
+                return new PollResult(sent, received, lastAcceptedSent, acceptedAfter, requests);
+            }
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            lastAcceptedSent = sent;
+            if (deletedAt.IsCompleted && sent > deletedAt.Result)
+            {
+                acceptedAfter++;
+            }
+        }
+
+        return new PollResult(null, null, lastAcceptedSent, acceptedAfter, requests);
+    }
+
+    private static async Task SignInAsync(HttpClient browser, AppProcess on)
+    {
+        var login = await Html.ParseAsync(await browser.GetAsync(on.Url("/Account/Login")));
+        var response = await browser.SubmitAsync(login.Form(), ("Input.Email", DemoData.Admin), ("Input.Password", DemoData.Password));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+    }
+
+    /// <summary>Gets the Create form from one instance, posts it to another and reads the one-time reveal on a third.</summary>
+    private static async Task<string> CreateKeyAsync(HttpClient browser, AppProcess formFrom, AppProcess postTo, AppProcess revealOn, string name)
+    {
+        var page = await browser.GetAsync(formFrom.Url("/Settings/ApiKeys/Create"));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var form = (await Html.ParseAsync(page, postTo.Url("/Settings/ApiKeys/Create"))).Form();
+        var created = await browser.SubmitAsync(form, ("Input.Name", name), ("Input.Expiration", "30"),
+            ("Input.AccessLevel", "Company"), ("Input.CustomDate", ""), ("Input.Scopes", "vendors:read"));
+        Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
+
+        var reveal = await browser.GetAsync(revealOn.Url(created.Headers.Location!.ToString()));
+        Assert.Equal(HttpStatusCode.OK, reveal.StatusCode);
+        var input = (IHtmlInputElement?)(await Html.ParseAsync(reveal)).QuerySelector("#new-key");
+        Assert.NotNull(input);
+        return input.Value;
+    }
+}
