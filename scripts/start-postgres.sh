@@ -40,6 +40,7 @@ listen_addresses = '127.0.0.1'
 port = $PG_PORT
 unix_socket_directories = '$SOCK'
 max_connections = 200
+autovacuum = off
 fsync = off
 synchronous_commit = off
 full_page_writes = off

@@ -24,7 +24,7 @@ public sealed class ProductionHostFactory : PleoKeysFactory
 }
 
 /// <summary>Keeps every log message the app writes, at every level, so a test can look for secrets in them.</summary>
-public sealed class LoggingFactory : PleoKeysFactory
+public class LoggingFactory : PleoKeysFactory
 {
     public LogCapture Logs { get; } = new();
 

@@ -7,8 +7,14 @@ using PleoKeys.Web.Data;
 namespace PleoKeys.Tests.Pages;
 
 /// <summary>Only a BCrypt hash of a key is stored or logged; every character of the key counts.</summary>
-public sealed class KeyStorageTests(LoggingFactory factory) : IClassFixture<LoggingFactory>
+public sealed class KeyStorageTests(KeyStorageTests.SqliteLoggingFactory factory) : IClassFixture<KeyStorageTests.SqliteLoggingFactory>
 {
+    /// <summary>These tests read the database file itself, byte by byte, so they run on SQLite whatever the provider.</summary>
+    public sealed class SqliteLoggingFactory : LoggingFactory
+    {
+        public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
+    }
+
     /// <summary>Every value of every column of every row of every table, as text (blobs as ASCII).</summary>
     private List<(string Table, string Column, string Value)> EveryStoredValue()
     {
