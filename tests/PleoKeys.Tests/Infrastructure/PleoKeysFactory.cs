@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
@@ -46,7 +45,14 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
             settings[k] = v;
         }
 
-        builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(settings));
+        // UseSetting, not ConfigureAppConfiguration: Program reads the connection string while it registers
+        // services, before configuration added by ConfigureAppConfiguration is applied (every test class then
+        // shared src/PleoKeys.Web/pleokeys.db).
+        foreach (var (k, v) in settings)
+        {
+            builder.UseSetting(k, v);
+        }
+
         builder.ConfigureServices(services =>
         {
             services.RemoveAll<TimeProvider>();
