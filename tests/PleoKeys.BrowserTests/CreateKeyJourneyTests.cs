@@ -16,6 +16,8 @@ public sealed class CreateKeyJourneyTests(BrowserFixture fixture, ITestOutputHel
         await Expect(Page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Accounting sync (ERP)" })).ToBeVisibleAsync();
         await AssertAccessibleAsync("the API Keys list with keys");
         await SaveScreenshotAsync("api-keys-list");
+        Assert.True(await Page.GetByRole(AriaRole.Table).EvaluateAsync<bool>("t => t.parentElement.scrollWidth <= t.parentElement.clientWidth"),
+            "The list does not fit a 1280 px wide window without scrolling sideways.");
 
         await Link("Create API Key").ClickAsync();
         await Expect(Heading("Create API Key")).ToBeVisibleAsync();

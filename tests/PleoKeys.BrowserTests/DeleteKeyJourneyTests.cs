@@ -37,9 +37,9 @@ public sealed class DeleteKeyJourneyTests(BrowserFixture fixture, ITestOutputHel
     public async Task DeleteDialog_TrapsFocus_AndReturnsItToTheDeleteButtonOnClose()
     {
         await SignInAsync(DemoData.Bookkeeper);
-        await CreateKeyThroughFormAsync("Focus check", "users:read");
+        await CreateKeyThroughFormAsync("Dinero bookkeeping sync", "users:read");
         await OpenApiKeysAsync();
-        await Page.GetByRole(AriaRole.Link, new() { Name = "Focus check", Exact = true }).First.ClickAsync();
+        await Page.GetByRole(AriaRole.Link, new() { Name = "Dinero bookkeeping sync", Exact = true }).First.ClickAsync();
 
         var delete = Button("Delete");
         var dialog = Page.GetByRole(AriaRole.Dialog);
@@ -63,6 +63,6 @@ public sealed class DeleteKeyJourneyTests(BrowserFixture fixture, ITestOutputHel
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
         await Expect(dialog).ToBeHiddenAsync();
         await Expect(delete).ToBeFocusedAsync();
-        await Expect(Heading("Focus check")).ToBeVisibleAsync();
+        await Expect(Heading("Dinero bookkeeping sync")).ToBeVisibleAsync();
     }
 }

@@ -55,7 +55,7 @@ public sealed class NarrowScreenTests(BrowserFixture fixture, ITestOutputHelper 
         await SaveScreenshotAsync("create-form-375");
         await AssertFitsAsync("the create form");
 
-        await CreateKeyThroughFormAsync("Mobile check", "vendors:read");
+        await CreateKeyThroughFormAsync("Slack expense bot", "vendors:read");
         await SaveScreenshotAsync("reveal-375");
         await AssertFitsAsync("the reveal");
     }

@@ -60,13 +60,14 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh context: no cookies, clipboard allowed for the app's origin, desktop size unless told.</summary>
-    public async Task<IBrowserContext> NewContextAsync(int width = 1280, int height = 800)
+    public async Task<IBrowserContext> NewContextAsync(int width = 1280, int height = 800, bool javaScript = true)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = BaseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = height },
             Locale = "en-GB",
+            JavaScriptEnabled = javaScript,
         });
         await context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"],
             new BrowserContextGrantPermissionsOptions { Origin = BaseAddress.GetLeftPart(UriPartial.Authority) });

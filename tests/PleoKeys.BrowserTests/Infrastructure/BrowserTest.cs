@@ -31,9 +31,12 @@ public abstract class BrowserTest(BrowserFixture fixture, ITestOutputHelper outp
 
     protected virtual int ViewportHeight => 800;
 
+    /// <summary>A class turns script off to prove the forms work without it.</summary>
+    protected virtual bool JavaScriptEnabled => true;
+
     public async Task InitializeAsync()
     {
-        _context = await fixture.NewContextAsync(ViewportWidth, ViewportHeight);
+        _context = await fixture.NewContextAsync(ViewportWidth, ViewportHeight, JavaScriptEnabled);
         Page = await _context.NewPageAsync();
         output.WriteLine(fixture.StartupTimings);
     }

@@ -16,8 +16,9 @@
         if (status) { status.textContent = ""; window.setTimeout(function () { status.textContent = text; }, 50); }
     }
 
-    // Copy buttons.
+    // Copy buttons (hidden in the markup: without script the key is selected and copied by hand).
     document.querySelectorAll("[data-copy-from]").forEach(function (button) {
+        button.hidden = false;
         var label = button.textContent;
         button.addEventListener("click", function () {
             var source = document.getElementById(button.getAttribute("data-copy-from"));
