@@ -11,18 +11,14 @@
         });
     });
 
-    // The company switcher submits as soon as a company is chosen; its button stays for keyboard and no-JS users.
-    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-        select.addEventListener("change", function () { select.form.submit(); });
-    });
-
     function announce(text) {
         var status = document.querySelector(".copy-status");
         if (status) { status.textContent = ""; window.setTimeout(function () { status.textContent = text; }, 50); }
     }
 
-    // Copy buttons.
+    // Copy buttons (hidden in the markup: without script the key is selected and copied by hand).
     document.querySelectorAll("[data-copy-from]").forEach(function (button) {
+        button.hidden = false;
         var label = button.textContent;
         button.addEventListener("click", function () {
             var source = document.getElementById(button.getAttribute("data-copy-from"));
@@ -43,6 +39,8 @@
     // Test key: calls the API with the new key, as an integration's first call would.
     document.querySelectorAll("[data-test-key]").forEach(function (button) {
         button.hidden = false;
+        var hint = document.getElementById(button.getAttribute("aria-describedby"));
+        if (hint) hint.hidden = false;
         var reveal = button.closest(".reveal");
         var result = reveal.querySelector(".test-result");
         button.addEventListener("click", function () {
@@ -72,7 +70,9 @@
         });
     });
 
-    // Delete: a modal dialog (focus is trapped by showModal and returned to the button on close).
+    // Delete: a modal dialog. showModal makes the page behind it inert; Tab and Shift+Tab are also
+    // kept going round the dialog's own controls (rather than out to the browser's toolbar), and
+    // closing it (Cancel, Escape) puts focus back on the button that opened it.
     document.querySelectorAll("[data-open-dialog]").forEach(function (opener) {
         var dialog = document.getElementById(opener.getAttribute("data-open-dialog"));
         if (!dialog || typeof dialog.showModal !== "function") return;
@@ -84,6 +84,21 @@
         });
         dialog.querySelectorAll("[data-close-dialog]").forEach(function (b) {
             b.addEventListener("click", function () { dialog.close(); });
+        });
+        dialog.addEventListener("keydown", function (e) {
+            if (e.key !== "Tab") return;
+            var focusable = Array.prototype.filter.call(
+                dialog.querySelectorAll("a[href], button:not([disabled]), input:not([disabled]), select, textarea, [tabindex]:not([tabindex='-1'])"),
+                function (el) { return el.offsetParent !== null; });
+            if (focusable.length === 0) return;
+            var first = focusable[0], last = focusable[focusable.length - 1];
+            if (e.shiftKey && (document.activeElement === first || !dialog.contains(document.activeElement))) {
+                e.preventDefault();
+                last.focus();
+            } else if (!e.shiftKey && (document.activeElement === last || !dialog.contains(document.activeElement))) {
+                e.preventDefault();
+                first.focus();
+            }
         });
         dialog.addEventListener("close", function () { opener.focus(); });
     });

@@ -1,0 +1,46 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace PleoKeys.BrowserTests.Infrastructure;
+
+/// <summary>
+/// The real app on a real Kestrel port (chosen by the OS) with its own SQLite file and the demo data,
+/// so a real browser can reach it. Real time: the browser, the cookies and the app share one clock.
+/// </summary>
+public sealed class BrowserAppFactory : WebApplicationFactory<Program>
+{
+    private readonly string _dbPath = Path.Combine(Path.GetTempPath(), $"pleokeys-browser-{Guid.NewGuid():N}.db");
+
+    public BrowserAppFactory() => UseKestrel(0);
+
+    /// <summary>Where Kestrel listens, for example http://127.0.0.1:41234 (valid after <see cref="WebApplicationFactory{T}.StartServer"/>).</summary>
+    public Uri ServerAddress =>
+        new(Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        // UseSetting, not ConfigureAppConfiguration: Program reads the connection string while it
+        // registers services, before configuration added by ConfigureAppConfiguration is applied.
+        builder.UseSetting("ConnectionStrings:Sqlite", $"Data Source={_dbPath}");
+        builder.UseSetting("PleoKeys:SeedDemoData", "true");
+        builder.UseSetting("PleoKeys:Environment", "Staging");
+        // The lowest BCrypt cost keeps key creation and the first API call quick; the format is the same.
+        builder.UseSetting("PleoKeys:BCryptWorkFactor", "4");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(_dbPath + suffix);
+        }
+    }
+}
