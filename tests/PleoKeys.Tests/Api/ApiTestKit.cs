@@ -130,6 +130,20 @@ public static class TestKeys
 
     public static string WithBadChecksum(string key) => WithCharChanged(key, ApiKeyFormat.Length - 1, fixChecksum: false);
 
+    /// <summary>Creates a key through the form with a custom expiration date and reads it from the reveal.</summary>
+    public static async Task<string> CreateKeyExpiringOnAsync(this HttpClient client, DateOnly date, string name = "Dated key", string[]? scopes = null)
+    {
+        var date8601 = date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var response = await client.PostCreateFormAsync(name, "custom", scopes: scopes ?? [Scopes.VendorsRead], customDate: date8601);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var reveal = await client.GetDocumentAsync(response.Headers.Location!.ToString());
+        return ((AngleSharp.Html.Dom.IHtmlInputElement)reveal.QuerySelector("#new-key")!).Value;
+    }
+
+    /// <summary>The company's date today (Copenhagen for Nordic Coffee ApS) on the factory's clock.</summary>
+    public static DateOnly TodayIn(this PleoKeysFactory factory, string zoneId = "Europe/Copenhagen") =>
+        DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(factory.Time.GetUtcNow().UtcDateTime, TimeZoneInfo.FindSystemTimeZoneById(zoneId)));
+
     public static Task<ApiKey> RowAsync(this PleoKeysFactory factory, string key)
     {
         var keyId = KeyIdOf(key);
