@@ -107,6 +107,9 @@ app.UseRateLimiter();
 app.MapRazorPages();
 app.MapPleoApi();
 app.MapOpenApi();
-app.MapScalarApiReference(o => o.WithTitle("PleoKeys API reference"));
+// Pre-selects Basic, so "Try it" takes the key as the user name; nothing is fetched from Scalar's servers.
+app.MapScalarApiReference(o => o.WithTitle("PleoKeys API reference")
+    .AddPreferredSecuritySchemes("basicAuth")
+    .DisableAgent().DisableTelemetry().DisableDefaultFonts().HideClientButton().HideDeveloperTools());
 
 app.Run();

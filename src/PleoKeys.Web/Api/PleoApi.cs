@@ -50,14 +50,15 @@ public static class PleoApi
             .WithSummary("The installation of the calling key; the first call of an integration.");
         v1.MapPost("/installations/me", ActivateInstallation).WithName("ActivateInstallation")
             .WithSummary("Activates the installation of the calling key (idempotent).");
-        v1.MapGet("/companies", GetCompanies).Scope(Scopes.CompaniesRead);
-        v1.MapGet("/employees", GetEmployees).Scope(Scopes.UsersRead);
-        v1.MapGet("/vendors", GetVendors).Scope(Scopes.VendorsRead);
-        v1.MapPost("/vendors", CreateVendor).Scope(Scopes.VendorsWrite);
-        v1.MapGet("/accounts", GetAccounts).Scope(Scopes.AccountsRead);
-        v1.MapPost("/accounts", CreateAccount).Scope(Scopes.AccountsWrite);
-        v2.MapGet("/export-jobs", GetExportJobs).Scope(Scopes.ExportJobsRead);
-        v2.MapPost("/export-jobs", CreateExportJob).Scope(Scopes.ExportJobsWrite);
+        v1.MapGet("/companies", GetCompanies).Scope(Scopes.CompaniesRead)
+            .WithSummary("Lists the companies the key reaches: its own, or every entity of its organisation.");
+        v1.MapGet("/employees", GetEmployees).Scope(Scopes.UsersRead).WithSummary("Lists a company's employees.");
+        v1.MapGet("/vendors", GetVendors).Scope(Scopes.VendorsRead).WithSummary("Lists a company's vendors.");
+        v1.MapPost("/vendors", CreateVendor).Scope(Scopes.VendorsWrite).WithSummary("Creates a vendor.");
+        v1.MapGet("/accounts", GetAccounts).Scope(Scopes.AccountsRead).WithSummary("Lists a company's chart of accounts.");
+        v1.MapPost("/accounts", CreateAccount).Scope(Scopes.AccountsWrite).WithSummary("Creates an account.");
+        v2.MapGet("/export-jobs", GetExportJobs).Scope(Scopes.ExportJobsRead).WithSummary("Lists a company's export jobs, newest first.");
+        v2.MapPost("/export-jobs", CreateExportJob).Scope(Scopes.ExportJobsWrite).WithSummary("Creates an export job for a period.");
         return app;
     }
 
