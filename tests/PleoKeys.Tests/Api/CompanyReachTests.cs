@@ -172,6 +172,21 @@ public sealed class CompanyReachTests : IClassFixture<PleoKeysFactory>
         Assert.Equal("Invalid company_id", (await response.ReadProblemAsync()).Title);
     }
 
+    [Theory]
+    [InlineData("company_id={0}&company_id={0}")]
+    [InlineData("company_id={0}&company_id=0b7f1a2e-3c4d-4e5f-8a9b-0000000000a2")]
+    [InlineData("offset=1&offset=2")]
+    [InlineData("limit=1&limit=2")]
+    public async Task RepeatedQueryParameter_Returns400NotServerError(string query)
+    {
+        var key = await OrganisationKeyAsync();
+
+        var response = await _factory.NewClient().ApiSendAsync(Api.Get, "/v1/vendors?" + string.Format(System.Globalization.CultureInfo.InvariantCulture, query, DemoData.NordicCoffeeApSId), key);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(400, (await response.ReadProblemAsync()).Status);
+    }
+
     [Fact]
     public async Task UnknownCompanyId_Returns403LikeAnyOtherCompany()
     {
