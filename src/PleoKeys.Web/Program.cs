@@ -16,7 +16,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<IKeySecretHasher>(sp =>
     new BCryptKeySecretHasher(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<PleoKeysOptions>>().Value.BCryptWorkFactor));
 
-builder.Services.AddPleoKeysDatabase(builder.Configuration, builder.Environment);
+builder.Services.AddPleoKeysDatabase();
 
 builder.Services.AddIdentity<AppUser, IdentityRole>(o =>
     {

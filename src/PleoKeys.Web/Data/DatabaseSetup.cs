@@ -9,8 +9,15 @@ public static class DatabaseSetup
 {
     /// <summary>
     /// SQLite by default: <c>ConnectionStrings:Sqlite</c>, a relative path being taken inside the app folder.
+    /// The connection string is read when a context is made, not while Program runs: a host that adds
+    /// configuration after Program's top-level code (WebApplicationFactory's settings) must be obeyed,
+    /// or every test app would share the app folder's database.
     /// </summary>
-    public static IServiceCollection AddPleoKeysDatabase(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    public static IServiceCollection AddPleoKeysDatabase(this IServiceCollection services) =>
+        services.AddDbContext<AppDbContext, SqliteAppDbContext>((sp, o) =>
+            o.UseSqlite(SqliteConnectionString(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IHostEnvironment>())));
+
+    private static string SqliteConnectionString(IConfiguration configuration, IHostEnvironment environment)
     {
         var sqlite = new SqliteConnectionStringBuilder(configuration.GetConnectionString("Sqlite") ?? "Data Source=pleokeys.db");
         if (!Path.IsPathRooted(sqlite.DataSource) && sqlite.DataSource != ":memory:")
@@ -21,8 +28,7 @@ public static class DatabaseSetup
         // Writers wait for each other instead of failing: Microsoft.Data.Sqlite retries SQLITE_BUSY
         // until the command timeout runs out.
         sqlite.DefaultTimeout = 30;
-        services.AddDbContext<AppDbContext, SqliteAppDbContext>(o => o.UseSqlite(sqlite.ToString()));
-        return services;
+        return sqlite.ToString();
     }
 
     public static async Task MigrateAndSeedAsync(this IServiceProvider services)
