@@ -57,9 +57,10 @@ public sealed record VerifyResult(VerifyOutcome Outcome, KeySnapshot? Key = null
 /// is kept with the key's state; a later request whose digest matches skips BCrypt (about a microsecond).
 /// The digest is useless outside this process, unlike a plain hash of the key.</item>
 /// <item>Concurrent first uses of the same key share one BCrypt verify (single flight).</item>
-/// <item>The key's state (expiry, deletion, scopes) is re-read from the database as soon as
-/// <see cref="Invalidate"/> is called, so deletion bites on the next request; expiry is checked
-/// against the clock on every request.</item>
+/// <item>The key's state (expiry, deletion, scopes) is re-read from the database by the first request
+/// after <see cref="Invalidate"/>, so deletion bites on the next request; expiry is checked against the
+/// clock on every request. Each cached state remembers the key's change count it was read under, so a
+/// state read before a change is never trusted after it, however the requests interleave.</item>
 /// <item>Failures are budgeted per client address and per key id; over budget, BCrypt is not even
 /// tried, and at most one BCrypt runs at a time so valid (cached) traffic keeps a core.</item>
 /// </list>
@@ -74,7 +75,9 @@ public sealed class KeyVerifier : IDisposable
     private readonly KeyEnvironment _environment;
     private readonly byte[] _digestKey = RandomNumberGenerator.GetBytes(32);
     private readonly ConcurrentDictionary<string, Entry> _verified = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Task<VerifyResult>> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<VerifyResult>>> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _changes = new(StringComparer.Ordinal);
+    private long _epoch;
     private readonly ConcurrentDictionary<string, DateTime> _knownBad = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _bcryptGate;
     private readonly PartitionedRateLimiter<string> _failuresPerClient;
@@ -92,39 +95,23 @@ public sealed class KeyVerifier : IDisposable
         _failuresPerKey = FailureBudget(o.FailedAuthPerMinutePerKey);
     }
 
-    private sealed class Entry(KeySnapshot snapshot, byte[] digest)
+    /// <summary>How often a key had changed (and all keys had been invalidated) when its state was read.</summary>
+    private readonly record struct Version(long Changes, long Epoch);
+
+    private sealed record State(KeySnapshot Snapshot, Version ReadAt);
+
+    private sealed class Entry(byte[] digest, State state)
     {
-        private int _version;
-        private int _loadedVersion;
-
-        public KeySnapshot Snapshot { get; private set; } = snapshot;
-
         public byte[] Digest { get; } = digest;
 
-        public bool Stale => Volatile.Read(ref _version) != Volatile.Read(ref _loadedVersion);
-
-        public int Version => Volatile.Read(ref _version);
-
-        public void Invalidate() => Interlocked.Increment(ref _version);
-
-        /// <summary>
-        /// Stores state read after <paramref name="version"/> was current. An invalidation that raced with
-        /// the read leaves the entry stale, so the next request reads again.
-        /// </summary>
-        public void Refresh(KeySnapshot snapshot, int version)
-        {
-            Snapshot = snapshot;
-            Volatile.Write(ref _loadedVersion, version);
-        }
+        // Replaced whole, so a reader never sees a snapshot with another snapshot's version.
+        public volatile State State = state;
     }
 
     /// <summary>Counts the BCrypt verifies this verifier ran (for tests and the benchmark).</summary>
     public long BCryptVerifies => Interlocked.Read(ref _bcryptVerifies);
 
     private long _bcryptVerifies;
-
-    /// <summary>Counts Invalidate calls, so a verify that read the row before one can tell it is already stale.</summary>
-    private long _invalidations;
 
     public async Task<VerifyResult> VerifyAsync(string presented, string? client, CancellationToken ct = default)
     {
@@ -142,24 +129,7 @@ public sealed class KeyVerifier : IDisposable
         var digest = Digest(presented);
         if (_verified.TryGetValue(parsed.KeyId, out var entry) && CryptographicOperations.FixedTimeEquals(entry.Digest, digest))
         {
-            if (entry.Stale)
-            {
-                // Re-read the state only; the secret was verified already and the hash does not change.
-                // Every request that finds the entry stale reads again until a read completes, so no
-                // request is answered from state older than the last invalidation.
-                var version = entry.Version;
-                var fresh = await _store.FindAsync(parsed.KeyId, ct);
-                if (fresh is null || fresh.SecretHash != entry.Snapshot.SecretHash)
-                {
-                    _verified.TryRemove(parsed.KeyId, out _);
-                    return Fail(VerifyOutcome.UnknownOrWrongSecret, client, parsed.KeyId);
-                }
-
-                entry.Refresh(fresh, version);
-                return Judge(fresh);
-            }
-
-            return Judge(entry.Snapshot);
+            return await FromCacheAsync(parsed.KeyId, entry, client, ct);
         }
 
         var flightKey = parsed.KeyId + ":" + Convert.ToBase64String(digest);
@@ -179,83 +149,101 @@ public sealed class KeyVerifier : IDisposable
             return new VerifyResult(VerifyOutcome.Throttled, RetryAfter: keyWait);
         }
 
-        var flight = _inFlight.GetOrAdd(flightKey, _ => VerifySlowAsync(parsed, digest, flightKey));
-        var result = await flight.WaitAsync(ct);
-        return result.Succeeded || result.Outcome is VerifyOutcome.Expired or VerifyOutcome.Deleted
-            ? result
-            : Fail(result.Outcome, client, parsed.KeyId);
+        // GetOrAdd may run a value factory more than once when callers race, so the dictionary holds a
+        // Lazy: only the one stored is ever started, and every concurrent caller awaits that one.
+        Lazy<Task<VerifyResult>>? mine = null;
+        mine = new Lazy<Task<VerifyResult>>(() => FlyAsync(parsed, digest, flightKey, mine!));
+        var result = await _inFlight.GetOrAdd(flightKey, mine).Value.WaitAsync(ct);
+        if (!result.Succeeded && result.Outcome is not (VerifyOutcome.Expired or VerifyOutcome.Deleted))
+        {
+            return Fail(result.Outcome, client, parsed.KeyId);
+        }
+
+        // The secret matched and is cached now. The flight may have read the row before a change that this
+        // request came after (it joined late, or the key was deleted during BCrypt), so judge by the cache,
+        // which re-reads a state older than the key's last change.
+        return _verified.TryGetValue(parsed.KeyId, out entry) && CryptographicOperations.FixedTimeEquals(entry.Digest, digest)
+            ? await FromCacheAsync(parsed.KeyId, entry, client, ct)
+            : result;
     }
 
     /// <summary>Forgets what is known of the key's state, so the next request re-reads it.</summary>
-    public void Invalidate(string keyId)
-    {
-        // Counted even when nothing is cached yet: a first use whose database read raced with this
-        // invalidation sees the change and stores its entry as stale.
-        Interlocked.Increment(ref _invalidations);
-        if (_verified.TryGetValue(keyId, out var entry))
-        {
-            entry.Invalidate();
-        }
-    }
+    public void Invalidate(string keyId) => _changes.AddOrUpdate(keyId, 1, (_, n) => n + 1);
 
     /// <summary>Forgets every key's state (a lost notification, a reconnect).</summary>
-    public void InvalidateAll()
+    public void InvalidateAll() => Interlocked.Increment(ref _epoch);
+
+    private Version CurrentVersion(string keyId) => new(_changes.GetValueOrDefault(keyId), Interlocked.Read(ref _epoch));
+
+    private async ValueTask<VerifyResult> FromCacheAsync(string keyId, Entry entry, string? client, CancellationToken ct)
     {
-        Interlocked.Increment(ref _invalidations);
-        foreach (var entry in _verified.Values)
+        var state = entry.State;
+        var version = CurrentVersion(keyId);
+        if (state.ReadAt == version)
         {
-            entry.Invalidate();
+            return Judge(state.Snapshot);
+        }
+
+        // The key changed since its state was read: read the state again (the version first, so a change
+        // made during the read is caught next time). The secret was verified already and the hash does not
+        // change; if it did, or the row is gone, the cached verification no longer counts.
+        var fresh = await _store.FindAsync(keyId, ct);
+        if (fresh is null || fresh.SecretHash != state.Snapshot.SecretHash)
+        {
+            _verified.TryRemove(new KeyValuePair<string, Entry>(keyId, entry));
+            return Fail(VerifyOutcome.UnknownOrWrongSecret, client, keyId);
+        }
+
+        // Racing re-reads may publish out of order; an older one only causes another re-read later.
+        entry.State = new State(fresh, version);
+        return Judge(fresh);
+    }
+
+    private async Task<VerifyResult> FlyAsync(ParsedApiKey parsed, byte[] digest, string flightKey, Lazy<Task<VerifyResult>> self)
+    {
+        try
+        {
+            // Let the starting caller return to its await before the work, so it is never done inline under GetOrAdd.
+            await Task.Yield();
+            return await VerifySlowAsync(parsed, digest, flightKey);
+        }
+        finally
+        {
+            // Only this flight's own entry: a later flight for the same key may already be in its place.
+            _inFlight.TryRemove(new KeyValuePair<string, Lazy<Task<VerifyResult>>>(flightKey, self));
         }
     }
 
     private async Task<VerifyResult> VerifySlowAsync(ParsedApiKey parsed, byte[] digest, string flightKey)
     {
+        var version = CurrentVersion(parsed.KeyId);
+        var snapshot = await _store.FindAsync(parsed.KeyId, CancellationToken.None);
+        if (snapshot is null)
+        {
+            Remember(flightKey);
+            return new VerifyResult(VerifyOutcome.UnknownOrWrongSecret);
+        }
+
+        bool matches;
+        await _bcryptGate.WaitAsync();
         try
         {
-            // Let the caller's GetOrAdd finish before doing work, so every concurrent caller joins this task.
-            await Task.Yield();
-            var invalidationsBefore = Interlocked.Read(ref _invalidations);
-            var snapshot = await _store.FindAsync(parsed.KeyId, CancellationToken.None);
-            if (snapshot is null)
-            {
-                Remember(flightKey);
-                return new VerifyResult(VerifyOutcome.UnknownOrWrongSecret);
-            }
-
-            bool matches;
-            await _bcryptGate.WaitAsync();
-            try
-            {
-                Interlocked.Increment(ref _bcryptVerifies);
-                matches = _hasher.Verify(parsed.Key, snapshot.SecretHash);
-            }
-            finally
-            {
-                _bcryptGate.Release();
-            }
-
-            if (!matches)
-            {
-                Remember(flightKey);
-                return new VerifyResult(VerifyOutcome.UnknownOrWrongSecret);
-            }
-
-            var entry = new Entry(snapshot, digest);
-            _verified[parsed.KeyId] = entry;
-            // An Invalidate that came while the row was being read found no entry to mark (a key deleted
-            // in that instant); the snapshot may predate it, so it is read again before answering.
-            if (Interlocked.Read(ref _invalidations) != invalidationsBefore)
-            {
-                entry.Invalidate();
-                return await VerifyAsync(parsed.Key, null);
-            }
-
-            return Judge(snapshot);
+            Interlocked.Increment(ref _bcryptVerifies);
+            matches = _hasher.Verify(parsed.Key, snapshot.SecretHash);
         }
         finally
         {
-            _inFlight.TryRemove(flightKey, out _);
+            _bcryptGate.Release();
         }
+
+        if (!matches)
+        {
+            Remember(flightKey);
+            return new VerifyResult(VerifyOutcome.UnknownOrWrongSecret);
+        }
+
+        _verified[parsed.KeyId] = new Entry(digest, new State(snapshot, version));
+        return Judge(snapshot);
     }
 
     private VerifyResult Judge(KeySnapshot key) =>

@@ -4,7 +4,6 @@ using System.Security.Claims;
 using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PleoKeys.Web.ApiKeys;
@@ -194,16 +193,13 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         WriteProblemAsync(Context, 403, "Forbidden", "This API key may not do this.");
 
-    public static async Task WriteProblemAsync(HttpContext context, int status, string title, string detail)
-    {
-        context.Response.StatusCode = status;
-        var service = context.RequestServices.GetRequiredService<IProblemDetailsService>();
-        await service.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
-        });
-    }
+    /// <summary>
+    /// Writes an API error as problem details. Through <see cref="IResult"/> rather than
+    /// IProblemDetailsService.WriteAsync, which throws (a 500) when the Accept header rules out JSON,
+    /// as a browser's <c>text/html</c> does; the result falls back to plain problem JSON instead.
+    /// </summary>
+    public static Task WriteProblemAsync(HttpContext context, int status, string title, string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title).ExecuteAsync(context);
 }
 
 /// <summary>

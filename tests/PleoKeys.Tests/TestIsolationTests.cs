@@ -1,0 +1,22 @@
+using Microsoft.EntityFrameworkCore;
+using PleoKeys.Tests.Infrastructure;
+
+namespace PleoKeys.Tests;
+
+/// <summary>Each test app works on its own database file, so test classes neither share nor keep data.</summary>
+public sealed class TestIsolationTests : IClassFixture<PleoKeysFactory>
+{
+    private readonly PleoKeysFactory _factory;
+
+    public TestIsolationTests(PleoKeysFactory factory) => _factory = factory;
+
+    [Fact]
+    public async Task TestApp_UsesTheFactorysOwnDatabaseFile()
+    {
+        var dataSource = await _factory.WithDbAsync(db =>
+            Task.FromResult(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(db.Database.GetConnectionString()).DataSource));
+
+        Assert.Equal(_factory.DatabasePath, dataSource);
+        Assert.True(File.Exists(_factory.DatabasePath));
+    }
+}
