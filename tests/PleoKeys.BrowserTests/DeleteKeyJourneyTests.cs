@@ -25,7 +25,7 @@ public sealed class DeleteKeyJourneyTests(BrowserFixture fixture, ITestOutputHel
         await Expect(dialog).ToBeVisibleAsync();
         await AssertAccessibleAsync("the delete confirmation dialog");
         await SaveScreenshotAsync("delete-dialog", fullPage: false);
-        await dialog.GetByRole(AriaRole.Button, new() { Name = "Delete key", Exact = true }).ClickAsync();
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
 
         await Expect(Heading("API Keys")).ToBeVisibleAsync();
         await Expect(Page.GetByRole(AriaRole.Status)).ToContainTextAsync("“Zapier hook (retired)” was deleted");

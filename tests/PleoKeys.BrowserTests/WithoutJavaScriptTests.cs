@@ -27,7 +27,7 @@ public sealed class WithoutJavaScriptTests(BrowserFixture fixture, ITestOutputHe
         await Page.GetByRole(AriaRole.Link, new() { Name = "Nightly CSV export", Exact = true }).ClickAsync();
         await Button("Delete").ClickAsync();
         await Expect(Heading("Delete API key “Nightly CSV export”?")).ToBeVisibleAsync();
-        await Button("Delete key").ClickAsync();
+        await Button("Delete").ClickAsync();
 
         await Expect(Page.GetByRole(AriaRole.Status)).ToContainTextAsync("“Nightly CSV export” was deleted");
         Assert.Equal(HttpStatusCode.Unauthorized, await InstallationsMeStatusAsync(key));

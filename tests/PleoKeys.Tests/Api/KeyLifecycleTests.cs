@@ -87,7 +87,7 @@ public sealed class KeyLifecycleTests : IClassFixture<ClientAddressFactory>
         await CallAsync(key).ExpectAsync(HttpStatusCode.OK);
 
         var details = await admin.GetDocumentAsync($"/Settings/ApiKeys/Details/{row.Id}");
-        var deleted = await admin.SubmitAsync(details.Form($"form[action='/Settings/ApiKeys/Delete/{row.Id}']"));
+        var deleted = await admin.SubmitAsync(details.Form($"form[method=post][action='/Settings/ApiKeys/Delete/{row.Id}']"));
         Assert.Equal(HttpStatusCode.Redirect, deleted.StatusCode);
         var response = await CallAsync(key).ExpectAsync(HttpStatusCode.Unauthorized);
 
@@ -105,7 +105,7 @@ public sealed class KeyLifecycleTests : IClassFixture<ClientAddressFactory>
         var key = await admin.CreateKeyAsync("Deleted, then guessed");
         var row = await _factory.RowAsync(key);
         var details = await admin.GetDocumentAsync($"/Settings/ApiKeys/Details/{row.Id}");
-        await admin.SubmitAsync(details.Form($"form[action='/Settings/ApiKeys/Delete/{row.Id}']"));
+        await admin.SubmitAsync(details.Form($"form[method=post][action='/Settings/ApiKeys/Delete/{row.Id}']"));
 
         var response = await CallAsync(TestKeys.WithWrongSecret(key)).ExpectAsync(HttpStatusCode.Unauthorized);
 

@@ -101,7 +101,7 @@ public sealed class VerificationCostTests : IClassFixture<PleoKeysFactory>
         var row = await _factory.RowAsync(key);
 
         var details = await admin.GetDocumentAsync($"/Settings/ApiKeys/Details/{row.Id}");
-        Assert.Equal(HttpStatusCode.Redirect, (await admin.SubmitAsync(details.Form($"form[action='/Settings/ApiKeys/Delete/{row.Id}']"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await admin.SubmitAsync(details.Form($"form[method=post][action='/Settings/ApiKeys/Delete/{row.Id}']"))).StatusCode);
 
         for (var i = 0; i < 3; i++)
         {
@@ -121,7 +121,7 @@ public sealed class VerificationCostTests : IClassFixture<PleoKeysFactory>
         await client.ApiSendAsync(Api.Get, Me, key).ExpectAsync(HttpStatusCode.OK);
         var row = await _factory.RowAsync(key);
         var details = await admin.GetDocumentAsync($"/Settings/ApiKeys/Details/{row.Id}");
-        await admin.SubmitAsync(details.Form($"form[action='/Settings/ApiKeys/Delete/{row.Id}']"));
+        await admin.SubmitAsync(details.Form($"form[method=post][action='/Settings/ApiKeys/Delete/{row.Id}']"));
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => client.ApiSendAsync(Api.Get, Me, key)));
 

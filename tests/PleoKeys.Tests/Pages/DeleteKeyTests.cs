@@ -15,8 +15,9 @@ public sealed class DeleteKeyTests(PleoKeysFactory factory) : IClassFixture<Pleo
     {
         var list = await client.GetDocumentAsync("/Settings/ApiKeys?q=" + Uri.EscapeDataString(name));
         var details = await client.GetDocumentAsync(list.QuerySelector("table.keys tbody tr a")!.GetAttribute("href")!);
-        var deleteButton = details.QuerySelectorAll("main a").Single(a => a.Text() == "Delete");
-        return await client.GetDocumentAsync(deleteButton.GetAttribute("href")!);
+        // Without script the Delete button submits a GET form to the confirmation page.
+        var deleteForm = details.QuerySelectorAll("main form[method=get]").Single(f => f.QuerySelector("button").Text() == "Delete");
+        return await client.GetDocumentAsync(deleteForm.GetAttribute("action")!);
     }
 
     /// <summary>An entity key of Nordic Coffee AB, made by the organisation admin after switching to it.</summary>
