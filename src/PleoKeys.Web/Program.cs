@@ -102,6 +102,10 @@ var app = builder.Build();
 
 // ---- Database ----
 await app.Services.MigrateAndSeedAsync();
+if (await OperatorCommands.RunAsync(app.Services, args, Console.Out) is { } exitCode)
+{
+    return exitCode;
+}
 
 // ---- Pipeline ----
 app.UseForwardedHeaders();
@@ -136,3 +140,4 @@ app.MapScalarApiReference(o => o.WithTitle("PleoKeys API reference")
     .DisableAgent().DisableTelemetry().DisableDefaultFonts().HideClientButton().HideDeveloperTools());
 
 app.Run();
+return 0;
