@@ -48,11 +48,13 @@ builder.Services.AddAntiforgery(o =>
 builder.Services.AddSingleton<IKeyStore, EfKeyStore>();
 builder.Services.AddSingleton<KeyVerifier>();
 builder.Services.AddSingleton<LastUsedRecorder>();
+builder.Services.AddSingleton<AuthFailureAudit>();
 builder.Services.AddScoped<KeyRevocation>();
 builder.Services.AddAuthentication()
     .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);
 builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ApiAuthorizationResultHandler>();
 builder.Services.AddApiRateLimiting();
+builder.Services.AddSignInRateLimiting();
 builder.Services.AddPleoOpenApi();
 
 builder.Services.AddScoped<CurrentCompany>();
@@ -74,6 +76,7 @@ builder.Services.AddRazorPages(o =>
     o.Conventions.AllowAnonymousToPage("/Account/Login");
     o.Conventions.AllowAnonymousToPage("/Status");
     o.Conventions.AuthorizeFolder("/Settings/ApiKeys", ManageApiKeysRequirement.Policy);
+    o.Conventions.ConfigureFilter(new PleoKeys.Web.Pages.RejectUnhandledMethodsFilter());
 });
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddProblemDetails();

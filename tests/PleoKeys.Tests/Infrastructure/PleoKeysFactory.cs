@@ -29,18 +29,27 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
 
     public string DatabasePath => _dbPath;
 
+    /// <summary>The hosting environment; a subclass runs the app as Production to test what that turns on.</summary>
+    protected virtual string EnvironmentName => "Development";
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Development");
+        builder.UseEnvironment(EnvironmentName);
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Sqlite"] = $"Data Source={_dbPath}",
-            ["PleoKeys:SeedDemoData"] = "true",
             ["PleoKeys:Environment"] = "Staging",
             ["PleoKeys:FailedAuthPerMinutePerClient"] = "100000",
             ["PleoKeys:FailedAuthPerMinutePerKey"] = "100000",
+            // Every test signs in through the real form from the same (absent) client address.
+            ["PleoKeys:SignInAttemptsPerMinutePerClient"] = "100000",
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        if (EnvironmentName == "Development")
+        {
+            settings["PleoKeys:SeedDemoData"] = "true";
+        }
+
         foreach (var (k, v) in Settings)
         {
             settings[k] = v;

@@ -2,11 +2,13 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 using PleoKeys.Web.Auth;
 using PleoKeys.Web.Data;
 
 namespace PleoKeys.Web.Pages.Account;
 
+[EnableRateLimiting(SignInRateLimiting.Policy)]
 public class LoginModel(SignInManager<AppUser> signIn, AppDbContext db, TimeProvider time) : PageModel
 {
     [BindProperty]
