@@ -55,7 +55,14 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
             settings[k] = v;
         }
 
-        builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(settings));
+        // UseSetting, not ConfigureAppConfiguration: Program.cs reads the connection string before Build(),
+        // and only host settings (passed to the app as command-line arguments) are there by then.
+        // https://github.com/dotnet/aspnetcore/issues/37680
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.ConfigureServices(services =>
         {
             services.RemoveAll<TimeProvider>();
