@@ -80,6 +80,35 @@ public static class SecurityKit
 
     public static readonly string[] AllScopes = PleoKeys.Web.ApiKeys.Scopes.All.Select(s => s.Value).ToArray();
 
+    /// <summary>
+    /// A signed-in client whose cookie jar the test holds, so it can plant a cookie (a tampered company
+    /// choice) the way an attacker would.
+    /// </summary>
+    public static async Task<(HttpClient Client, CookieContainer Cookies)> SignedInClientWithCookiesAsync(this PleoKeysFactory factory, string email)
+    {
+        var cookies = new CookieContainer();
+        var client = factory.CreateDefaultClient(new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(cookies));
+        var page = await client.GetDocumentAsync("/Account/Login");
+        var response = await client.SubmitAsync(page.Form(), ("Input.Email", email), ("Input.Password", DemoData.Password));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return (client, cookies);
+    }
+
+    /// <summary>The fields of a valid create form, plus the given token.</summary>
+    public static List<KeyValuePair<string, string>> CreateFields(string token, string name = "Probe", string accessLevel = "Company", IEnumerable<string>? scopes = null)
+    {
+        var fields = new List<KeyValuePair<string, string>>
+        {
+            new("__RequestVerificationToken", token),
+            new("Input.Name", name),
+            new("Input.Expiration", "30"),
+            new("Input.CustomDate", ""),
+            new("Input.AccessLevel", accessLevel),
+        };
+        fields.AddRange((scopes ?? ["vendors:read"]).Select(s => new KeyValuePair<string, string>("Input.Scopes", s)));
+        return fields;
+    }
+
     /// <summary>The antiforgery token of the first form on a page (any form of the user's works for every form).</summary>
     public static async Task<string> AntiforgeryTokenAsync(this HttpClient client, string url)
     {
