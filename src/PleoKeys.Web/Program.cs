@@ -11,6 +11,9 @@ using PleoKeys.Web.Data;
 var builder = WebApplication.CreateBuilder(args);
 
 // ---- Services ----
+// Hosting's "Request starting/finished" lines carry the query string, where a careless client may put a key
+// (?api_key=…); they stay off whatever level the configuration asks for. Keys are never logged otherwise.
+builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
 builder.Services.AddOptions<PleoKeysOptions>().BindConfiguration(PleoKeysOptions.Section);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<IKeySecretHasher>(sp =>
