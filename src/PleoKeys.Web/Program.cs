@@ -80,7 +80,9 @@ builder.Services.AddRazorPages(o =>
     o.Conventions.AllowAnonymousToPage("/Status");
     o.Conventions.AuthorizeFolder("/Settings/ApiKeys", ManageApiKeysRequirement.Policy);
     o.Conventions.ConfigureFilter(new PleoKeys.Web.Pages.RejectUnhandledMethodsFilter());
-});
+})
+    // TempData carries a new key (encrypted) to the one-time reveal; its cookie is Secure over HTTPS like the others.
+    .AddCookieTempDataProvider(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddProblemDetails();
 
