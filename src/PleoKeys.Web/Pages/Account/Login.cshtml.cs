@@ -63,7 +63,7 @@ public class LoginModel(SignInManager<AppUser> signIn, AppDbContext db, TimeProv
         }
 
         // Every sign-in starts in the user's default company.
-        Response.Cookies.Delete(CurrentCompany.CookieName);
+        Response.Cookies.Delete(CurrentCompany.CookieName, CurrentCompany.CookieOptions(Request));
         return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
     }
 }
