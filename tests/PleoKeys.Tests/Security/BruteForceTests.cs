@@ -51,6 +51,28 @@ public sealed partial class BruteForceTests(LowLimitsFactory factory) : IClassFi
     }
 
     [Fact]
+    public async Task SignIn_UnknownWrongLockedAndRight_EachCostOnePasswordHashVerification()
+    {
+        await factory.WithDbAsync(db => db.Users.Where(u => u.Email == DemoData.FjordAdmin)
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.LockoutEnd, DateTimeOffset.UtcNow.AddDays(1))));
+        var client = factory.ClientFrom("10.0.5.1");
+        var attempts = new (string Email, string Password)[]
+        {
+            ("nobody@fjordbikes.example", WrongPassword), (DemoData.Bookkeeper, WrongPassword), (DemoData.FjordAdmin, DemoData.Password), (DemoData.Bookkeeper, DemoData.Password),
+        };
+        var costs = new List<int>();
+        foreach (var (email, password) in attempts)
+        {
+            var before = factory.PasswordVerifications;
+            await SignInAsync(client, email, password);
+            costs.Add(factory.PasswordVerifications - before);
+        }
+
+        // The same work for every kind of attempt: response time does not tell which emails exist or are locked.
+        Assert.Equal([1, 1, 1, 1], costs);
+    }
+
+    [Fact]
     public async Task SignIn_OverTheLimitFromOneAddress_Returns429WithRetryAfter_OtherAddressesUnaffected()
     {
         var attacker = factory.ClientFrom("10.0.2.1");

@@ -1,4 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using PleoKeys.Web.Data;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PleoKeys.Tests.Infrastructure;
@@ -23,9 +26,32 @@ public class ClientAddressFactory : PleoKeysFactory
     }
 }
 
-/// <summary>Low brute-force limits, so a test can reach them in a few requests.</summary>
+/// <summary>Low brute-force limits, so a test can reach them in a few requests; password checks counted.</summary>
 public sealed class LowLimitsFactory : ClientAddressFactory
 {
+    private int _passwordVerifications;
+
+    /// <summary>How many password-hash verifications sign-in has run (each costs the same PBKDF2 time).</summary>
+    public int PasswordVerifications => Volatile.Read(ref _passwordVerifications);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureServices(services => services.AddScoped<IPasswordHasher<AppUser>>(sp =>
+            new CountingPasswordHasher(new PasswordHasher<AppUser>(sp.GetRequiredService<IOptions<PasswordHasherOptions>>()), this)));
+    }
+
+    private sealed class CountingPasswordHasher(IPasswordHasher<AppUser> inner, LowLimitsFactory owner) : IPasswordHasher<AppUser>
+    {
+        public string HashPassword(AppUser user, string password) => inner.HashPassword(user, password);
+
+        public PasswordVerificationResult VerifyHashedPassword(AppUser user, string hashedPassword, string providedPassword)
+        {
+            Interlocked.Increment(ref owner._passwordVerifications);
+            return inner.VerifyHashedPassword(user, hashedPassword, providedPassword);
+        }
+    }
+
     public const int SignInsPerMinute = 10;
     public const int FailuresPerClient = 8;
     public const int FailuresPerKey = 4;
