@@ -51,8 +51,16 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
         {
             await StartAppAsync(port, baseAddress);
             using var load = new CancellationTokenSource();
+            var revealedBefore = ledger.Revealed.Count;
             var workers = await StartLoadAsync(baseAddress, ledger, load.Token);
-            await Task.Delay(random.Next(400, 1500));
+            // Kill once the load is surely in flight (a key revealed in this run), at a random moment after.
+            var inFlight = Stopwatch.StartNew();
+            while (ledger.Revealed.Count == revealedBefore && inFlight.Elapsed < TimeSpan.FromSeconds(20))
+            {
+                await Task.Delay(20);
+            }
+
+            await Task.Delay(random.Next(0, 1000));
             _app!.Kill(entireProcessTree: true); // SIGKILL on Unix: no shutdown code runs.
             await _app.WaitForExitAsync();
             await load.CancelAsync();
@@ -104,6 +112,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
         Assert.All(audit, e => Assert.Contains(rows, r => r.Id == e.ApiKeyId));
         Assert.Equal(0, ledger.ServerErrors);
         Assert.True(ledger.Revealed.Count >= Crashes, $"only {ledger.Revealed.Count} keys were revealed across {Crashes} runs");
+        Assert.True(ledger.InterruptedRequests > 0, "no request was in flight when the app was killed");
         output.WriteLine($"crash test: {Crashes} SIGKILLs under load survived in {clock.Elapsed.TotalSeconds:F0} s ({_startingUp.TotalSeconds:F0} s of it starting the app {Crashes + 1} times); {ledger.Revealed.Count} revealed keys all present once " +
             $"and answering as their state says, {ledger.ConfirmedDeletes.Count} confirmed deletes held ({ledger.DeletesInDoubt.Count} cut off by a kill, each all-or-nothing), " +
             $"{ledger.InterruptedRequests} requests cut off in all, 0 responses ≥ 500, {rows.Count} key rows each with its audit rows, integrity_check ok");
