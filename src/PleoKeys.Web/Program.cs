@@ -14,6 +14,9 @@ using PleoKeys.Web.Data;
 var builder = WebApplication.CreateBuilder(args);
 
 // ---- Services ----
+// Hosting's "Request starting/finished" lines carry the query string, where a careless client may put a key
+// (?api_key=…); they stay off whatever level the configuration asks for. Keys are never logged otherwise.
+builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
 builder.Services.AddOptions<PleoKeysOptions>().BindConfiguration(PleoKeysOptions.Section);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<IKeySecretHasher>(sp =>
@@ -67,11 +70,13 @@ builder.Services.AddAntiforgery(o =>
 builder.Services.AddSingleton<IKeyStore, EfKeyStore>();
 builder.Services.AddSingleton<KeyVerifier>();
 builder.Services.AddSingleton<LastUsedRecorder>();
+builder.Services.AddSingleton<AuthFailureAudit>();
 builder.Services.AddScoped<KeyRevocation>();
 builder.Services.AddAuthentication()
     .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);
 builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ApiAuthorizationResultHandler>();
 builder.Services.AddApiRateLimiting();
+builder.Services.AddSignInRateLimiting();
 builder.Services.AddPleoOpenApi();
 
 builder.Services.AddScoped<CurrentCompany>();
@@ -94,7 +99,10 @@ builder.Services.AddRazorPages(o =>
     o.Conventions.AllowAnonymousToPage("/Status");
     o.Conventions.AllowAnonymousToPage("/ApiReference");
     o.Conventions.AuthorizeFolder("/Settings/ApiKeys", ManageApiKeysRequirement.Policy);
-});
+    o.Conventions.ConfigureFilter(new PleoKeys.Web.Pages.RejectUnhandledMethodsFilter());
+})
+    // TempData carries a new key (encrypted) to the one-time reveal; its cookie is Secure over HTTPS like the others.
+    .AddCookieTempDataProvider(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddProblemDetails();
 

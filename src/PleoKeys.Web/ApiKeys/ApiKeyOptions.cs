@@ -22,5 +22,8 @@ public sealed class PleoKeysOptions
     /// <summary>Failed authentications per minute against one key id before it gets 429.</summary>
     public int FailedAuthPerMinutePerKey { get; set; } = 10;
 
+    /// <summary>Sign-in attempts a client address may make per minute before it gets 429.</summary>
+    public int SignInAttemptsPerMinutePerClient { get; set; } = 20;
+
     public bool SeedDemoData { get; set; }
 }

@@ -44,7 +44,13 @@ public enum VerifyOutcome
     Throttled,
 }
 
-public sealed record VerifyResult(VerifyOutcome Outcome, KeySnapshot? Key = null, KeyEnvironment? PresentedEnvironment = null, TimeSpan? RetryAfter = null)
+/// <param name="BurstKeyId">
+/// Set on the first answer that throttles a key id in a window: the caller records one audit event for
+/// the burst of failed attempts against that key.
+/// </param>
+public sealed record VerifyResult(
+    VerifyOutcome Outcome, KeySnapshot? Key = null, KeyEnvironment? PresentedEnvironment = null, TimeSpan? RetryAfter = null,
+    string? BurstKeyId = null)
 {
     public bool Succeeded => Outcome == VerifyOutcome.Valid;
 }
@@ -69,6 +75,9 @@ public sealed class KeyVerifier : IDisposable
 {
     private const int MaxRememberedFailures = 100_000;
 
+    /// <summary>A burst of failures against one key id is audited at most once per window (the budget's window).</summary>
+    private static readonly TimeSpan BurstWindow = TimeSpan.FromMinutes(1);
+
     private readonly IKeyStore _store;
     private readonly IKeySecretHasher _hasher;
     private readonly TimeProvider _time;
@@ -79,6 +88,7 @@ public sealed class KeyVerifier : IDisposable
     private readonly ConcurrentDictionary<string, long> _changes = new(StringComparer.Ordinal);
     private long _epoch;
     private readonly ConcurrentDictionary<string, DateTime> _knownBad = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTime> _burstUntil = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _bcryptGate;
     private readonly PartitionedRateLimiter<string> _failuresPerClient;
     private readonly PartitionedRateLimiter<string> _failuresPerKey;
@@ -146,7 +156,7 @@ public sealed class KeyVerifier : IDisposable
 
         if (Exhausted(_failuresPerKey, parsed.KeyId) is { } keyWait)
         {
-            return new VerifyResult(VerifyOutcome.Throttled, RetryAfter: keyWait);
+            return KeyThrottled(parsed.KeyId, keyWait);
         }
 
         // GetOrAdd may run a value factory more than once when callers race, so the dictionary holds a
@@ -265,11 +275,43 @@ public sealed class KeyVerifier : IDisposable
             using var keyLease = _failuresPerKey.AttemptAcquire(keyId);
             if (!keyLease.IsAcquired)
             {
-                return new VerifyResult(VerifyOutcome.Throttled, RetryAfter: RetryAfterOf(keyLease));
+                return KeyThrottled(keyId, RetryAfterOf(keyLease));
             }
         }
 
         return new VerifyResult(outcome, PresentedEnvironment: environment);
+    }
+
+    /// <summary>A throttled answer for a key id; the first in a window is marked as a new burst, to be audited once.</summary>
+    private VerifyResult KeyThrottled(string keyId, TimeSpan retryAfter)
+    {
+        var now = Now;
+        if (_burstUntil.Count > MaxRememberedFailures)
+        {
+            _burstUntil.Clear();
+        }
+
+        while (true)
+        {
+            if (_burstUntil.TryGetValue(keyId, out var until))
+            {
+                if (until > now)
+                {
+                    return new VerifyResult(VerifyOutcome.Throttled, RetryAfter: retryAfter);
+                }
+
+                if (_burstUntil.TryUpdate(keyId, now + BurstWindow, until))
+                {
+                    break;
+                }
+            }
+            else if (_burstUntil.TryAdd(keyId, now + BurstWindow))
+            {
+                break;
+            }
+        }
+
+        return new VerifyResult(VerifyOutcome.Throttled, RetryAfter: retryAfter, BurstKeyId: keyId);
     }
 
     private static TimeSpan? Exhausted(PartitionedRateLimiter<string> limiter, string partition) =>

@@ -36,6 +36,7 @@ public sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     KeyVerifier verifier,
     LastUsedRecorder lastUsed,
+    AuthFailureAudit failureAudit,
     IOptions<PleoKeysOptions> pleoOptions)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -81,6 +82,11 @@ public sealed class ApiKeyAuthenticationHandler(
             case VerifyOutcome.Deleted:
                 return Failure(401, "API key deleted", "This API key has been deleted. Create a new key under Settings → API Keys.");
             case VerifyOutcome.Throttled:
+                if (result.BurstKeyId is { } burst)
+                {
+                    await failureAudit.RecordBurstAsync(burst, client);
+                }
+
                 return Failure(429, "Too many failed attempts",
                     "Too many failed authentication attempts. Wait before trying again, and check that the key is copied correctly.", result.RetryAfter);
             default:

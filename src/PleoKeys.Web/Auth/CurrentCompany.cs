@@ -68,6 +68,15 @@ public sealed class CurrentCompany(
 {
     public const string CookieName = "pleokeys.company";
 
+    /// <summary>The company cookie's flags, the same when it is set and when it is cleared.</summary>
+    public static CookieOptions CookieOptions(HttpRequest request) => new()
+    {
+        HttpOnly = true,
+        SameSite = SameSiteMode.Lax,
+        Secure = request.IsHttps,
+        IsEssential = true,
+    };
+
     private CompanyView? _view;
     private bool _loaded;
 

@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using System.Data.Common;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace PleoKeys.Web.Data;
@@ -23,6 +26,29 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
 
     /// <summary>The Data Protection key ring, shared by every app instance (cookies, antiforgery, TempData).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) =>
+        optionsBuilder.AddInterceptors(AuditAppendOnlyInterceptor.Instance);
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        RefuseAuditChanges();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        RefuseAuditChanges();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    /// <summary>The audit trail is append-only: an audit row can be added, never changed or removed.</summary>
+    private void RefuseAuditChanges()
+    {
+        if (ChangeTracker.Entries<AuditEvent>().Any(e => e.State is EntityState.Modified or EntityState.Deleted))
+        {
+            throw new InvalidOperationException("Audit events are append-only: they cannot be updated or deleted.");
+        }
+    }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -108,4 +134,49 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     private sealed class NullableUtcConverter() : ValueConverter<DateTime?, DateTime?>(
         v => v.HasValue ? (v.Value.Kind == DateTimeKind.Utc ? v : v.Value.ToUniversalTime()) : v,
         v => v.HasValue ? DateTime.SpecifyKind(v.Value, DateTimeKind.Utc) : v);
+}
+
+/// <summary>
+/// Refuses UPDATE and DELETE statements on the audit table, which would otherwise get past
+/// <see cref="AppDbContext.SaveChanges(bool)"/> through ExecuteUpdate, ExecuteDelete or raw SQL.
+/// </summary>
+public sealed partial class AuditAppendOnlyInterceptor : DbCommandInterceptor
+{
+    public static readonly AuditAppendOnlyInterceptor Instance = new();
+
+    public override InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
+    {
+        Refuse(command);
+        return result;
+    }
+
+    public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    {
+        Refuse(command);
+        return ValueTask.FromResult(result);
+    }
+
+    public override InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
+    {
+        Refuse(command);
+        return result;
+    }
+
+    public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+    {
+        Refuse(command);
+        return ValueTask.FromResult(result);
+    }
+
+    private static void Refuse(DbCommand command)
+    {
+        if (ChangesAudit().IsMatch(command.CommandText))
+        {
+            throw new InvalidOperationException("Audit events are append-only: they cannot be updated or deleted.");
+        }
+    }
+
+    // UPDATE "AuditEvents" / DELETE FROM "AuditEvents" (with or without an alias), in any statement of a batch.
+    [GeneratedRegex(@"\b(UPDATE|DELETE\s+FROM)\s+""?AuditEvents""?(\s|$)", RegexOptions.IgnoreCase)]
+    private static partial Regex ChangesAudit();
 }

@@ -10,20 +10,29 @@ public class StatusModel(CurrentCompany current) : PageModel
     public string Title { get; private set; } = "";
     public string Message { get; private set; } = "";
 
-    public async Task OnGetAsync(int code)
+    public async Task OnGetAsync()
     {
+        // Read from the route, not bound: a failed request's body (re-executed with it) may be unreadable.
+        var code = int.Parse((string)RouteData.Values["code"]!, System.Globalization.CultureInfo.InvariantCulture);
         // Keep the original status (a direct GET of /Status/403 answers 403 too).
         Response.StatusCode = code is >= 400 and < 600 ? code : 404;
         (Title, Message) = code switch
         {
+            // A form posted without its antiforgery token (or with a stale one), or one the form reader refuses
+            // (a NUL character, too many fields), lands here.
+            400 => ("The request was not accepted",
+                "The form was incomplete, had expired, or held characters that can't be accepted. Go back, reload the page and submit it again."),
             403 => ("You can't open this page", await ForbiddenMessageAsync()),
             404 => ("Not found", "There is nothing here. It may have been deleted, or it belongs to another company."),
+            405 => ("Not allowed", "This page does not accept that kind of request."),
             429 => ("Too many requests", "Too many attempts in a short time. Wait a minute and try again."),
             _ => ("Something went wrong", "The request could not be completed. Try again; if it keeps failing, contact support."),
         };
     }
 
-    public Task OnPostAsync(int code) => OnGetAsync(code);
+    /// <summary>Re-executed with the failed request's verb, whatever it was: every verb gets this page.</summary>
+    public override void OnPageHandlerSelected(Microsoft.AspNetCore.Mvc.Filters.PageHandlerSelectedContext context) =>
+        context.HandlerMethod ??= context.ActionDescriptor.HandlerMethods.Single(h => h.HttpMethod == "Get");
 
     private async Task<string> ForbiddenMessageAsync()
     {

@@ -35,10 +35,15 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
     /// <summary>The provider this factory runs on; a test class that needs one provider overrides it.</summary>
     public virtual DatabaseProvider Provider => TestDatabase.Provider;
 
+    /// <summary>
+    /// The hosting environment: Development, as `dotnet run` (its appsettings turn demo seeding on); a subclass
+    /// runs the app as Production to test what that turns on.
+    /// </summary>
+    protected virtual string EnvironmentName => "Development";
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        // Development, as `dotnet run`: its appsettings.Development.json turns demo seeding on.
-        builder.UseEnvironment("Development");
+        builder.UseEnvironment(EnvironmentName);
         var settings = new Dictionary<string, string?>
         {
             ["Database:Provider"] = Provider.ToString(),
@@ -47,8 +52,15 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
             ["PleoKeys:Environment"] = "Staging",
             ["PleoKeys:FailedAuthPerMinutePerClient"] = "100000",
             ["PleoKeys:FailedAuthPerMinutePerKey"] = "100000",
+            // Every test signs in through the real form from the same (absent) client address.
+            ["PleoKeys:SignInAttemptsPerMinutePerClient"] = "100000",
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        if (EnvironmentName == "Development")
+        {
+            settings["PleoKeys:SeedDemoData"] = "true";
+        }
+
         foreach (var (k, v) in Settings)
         {
             settings[k] = v;

@@ -2,13 +2,17 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 using PleoKeys.Web.Auth;
 using PleoKeys.Web.Data;
 
 namespace PleoKeys.Web.Pages.Account;
 
-public class LoginModel(SignInManager<AppUser> signIn, AppDbContext db, TimeProvider time) : PageModel
+[EnableRateLimiting(SignInRateLimiting.Policy)]
+public class LoginModel(SignInManager<AppUser> signIn, IPasswordHasher<AppUser> passwords, AppDbContext db, TimeProvider time) : PageModel
 {
+    private static string? _decoyHash;
+
     [BindProperty]
     public InputModel Input { get; set; } = new();
 
@@ -42,6 +46,14 @@ public class LoginModel(SignInManager<AppUser> signIn, AppDbContext db, TimeProv
         var result = await signIn.PasswordSignInAsync(Input.Email, Input.Password, isPersistent: false, lockoutOnFailure: true);
         var ip = HttpContext.Connection.RemoteIpAddress?.ToString();
         var user = await signIn.UserManager.FindByEmailAsync(Input.Email);
+        if (user is null || result.IsLockedOut)
+        {
+            // Identity checks no password for an unknown email or a locked account, so those would answer
+            // measurably faster than a wrong password. One hash verification each keeps the three alike.
+            _decoyHash ??= passwords.HashPassword(new AppUser(), "decoy " + Guid.NewGuid());
+            passwords.VerifyHashedPassword(user ?? new AppUser(), _decoyHash, Input.Password);
+        }
+
         db.AuditEvents.Add(new AuditEvent
         {
             AtUtc = time.GetUtcNow().UtcDateTime,
@@ -61,7 +73,7 @@ public class LoginModel(SignInManager<AppUser> signIn, AppDbContext db, TimeProv
         }
 
         // Every sign-in starts in the user's default company.
-        Response.Cookies.Delete(CurrentCompany.CookieName);
+        Response.Cookies.Delete(CurrentCompany.CookieName, CurrentCompany.CookieOptions(Request));
         return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
     }
 }

@@ -14,13 +14,7 @@ public class SwitchCompanyModel(CurrentCompany current) : PageModel
         // Only a company the user belongs to can be chosen; anything else is ignored.
         if (view is not null && view.Choices.Any(c => c.Id == companyId))
         {
-            Response.Cookies.Append(CurrentCompany.CookieName, companyId.ToString(), new CookieOptions
-            {
-                HttpOnly = true,
-                SameSite = SameSiteMode.Lax,
-                Secure = Request.IsHttps,
-                IsEssential = true,
-            });
+            Response.Cookies.Append(CurrentCompany.CookieName, companyId.ToString(), CurrentCompany.CookieOptions(Request));
         }
 
         // Key details belong to one company; after a switch, go back to the list, not to a key of the old one.

@@ -101,6 +101,8 @@ public class CreateModel(
 
         if (!ModelState.IsValid)
         {
+            // The form comes back with its messages, as 400 so a client or a proxy sees the rejection.
+            Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();
         }
 
