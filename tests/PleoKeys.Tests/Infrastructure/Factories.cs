@@ -16,11 +16,7 @@ public sealed class ProductionFactory : PleoKeysFactory
 /// <summary>The host started in the Production hosting environment, where demo seeding is off by default.</summary>
 public sealed class ProductionHostFactory : PleoKeysFactory
 {
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        builder.UseEnvironment("Production");
-    }
+    protected override string EnvironmentName => "Production";
 }
 
 /// <summary>Keeps every log message the app writes, at every level, so a test can look for secrets in them.</summary>

@@ -52,7 +52,7 @@ public sealed class AccessLevelTests(PleoKeysFactory factory) : IClassFixture<Pl
 
         var response = await bookkeeper.PostCreateFormAsync(name, accessLevel: "Organisation");
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var page = await Html.ParseAsync(response);
         Assert.Equal("Only Admins and Bookkeepers of the whole organisation can create organisation keys.", page.QuerySelector("#access-error").Text());
         Assert.Equal(0, await factory.CountKeysNamedAsync(name));
@@ -70,7 +70,7 @@ public sealed class AccessLevelTests(PleoKeysFactory factory) : IClassFixture<Pl
 
         var response = await admin.PostCreateFormAsync(name, accessLevel: accessLevel);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("Choose an access level.", (await Html.ParseAsync(response)).QuerySelector("#access-error").Text());
         Assert.Equal(0, await factory.CountKeysNamedAsync(name));
     }
@@ -185,7 +185,7 @@ public sealed class AccessLevelTests(PleoKeysFactory factory) : IClassFixture<Pl
         var posted = await fjord.PostCreateFormAsync(name, accessLevel: "Organisation");
 
         Assert.Equal([("Company", "This entity (Fjord Bikes AS)")], AccessChoices(form));
-        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, posted.StatusCode);
         Assert.Equal(0, await factory.CountKeysNamedAsync(name));
     }
 }

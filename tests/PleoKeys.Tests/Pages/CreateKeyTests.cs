@@ -20,7 +20,7 @@ public sealed class CreateKeyTests(PleoKeysFactory factory) : IClassFixture<Pleo
     /// <summary>The form came back with the field's message, and no key was stored.</summary>
     private async Task AssertRejectedAsync(HttpResponseMessage response, string name, string errorSelector, string message)
     {
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var page = await Html.ParseAsync(response);
         Assert.NotNull(page.QuerySelector("#error-summary"));
         Assert.Contains(message, page.QuerySelector(errorSelector).Text(), StringComparison.Ordinal);
@@ -152,7 +152,7 @@ public sealed class CreateKeyTests(PleoKeysFactory factory) : IClassFixture<Pleo
     {
         var response = await (await AdminAsync()).PostCreateFormAsync(name);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var page = await Html.ParseAsync(response);
         Assert.Equal("Enter a name for the key.", page.QuerySelector("#name-error").Text());
         Assert.Equal("true", page.QuerySelector("#Input_Name")!.GetAttribute("aria-invalid"));
