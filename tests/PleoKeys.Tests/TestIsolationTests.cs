@@ -4,11 +4,17 @@ using PleoKeys.Tests.Infrastructure;
 namespace PleoKeys.Tests;
 
 /// <summary>Each test app works on its own database file, so test classes neither share nor keep data.</summary>
-public sealed class TestIsolationTests : IClassFixture<PleoKeysFactory>
+public sealed class TestIsolationTests : IClassFixture<TestIsolationTests.SqliteFactory>
 {
-    private readonly PleoKeysFactory _factory;
+    /// <summary>The test is about the SQLite file, so it runs on SQLite whatever the provider.</summary>
+    public sealed class SqliteFactory : PleoKeysFactory
+    {
+        public override PleoKeys.Web.Data.DatabaseProvider Provider => PleoKeys.Web.Data.DatabaseProvider.Sqlite;
+    }
 
-    public TestIsolationTests(PleoKeysFactory factory) => _factory = factory;
+    private readonly SqliteFactory _factory;
+
+    public TestIsolationTests(SqliteFactory factory) => _factory = factory;
 
     [Fact]
     public async Task TestApp_UsesTheFactorysOwnDatabaseFile()
