@@ -97,7 +97,7 @@ public sealed class SecretsTests(LogCapturingFactory factory, ITestOutputHelper 
         Assert.Equal(HttpStatusCode.Unauthorized, query.StatusCode);
 
         // Logs: every line, every structured value, every exception; each key in the three forms it travels in.
-        var lines = factory.Logs.Lines.ToList();
+        var lines = factory.Logs.Messages.ToList();
         var forms = keys.SelectMany(k => new[] { k, k[(ApiKeyFormat.PrefixLength + ApiKeyFormat.KeyIdLength + 1)..^ApiKeyFormat.ChecksumLength], Convert.ToBase64String(Encoding.UTF8.GetBytes(k + ":")) }).ToList();
         var leaks = lines.Where(line => forms.Any(f => line.Contains(f, StringComparison.Ordinal))).ToList();
         var found = leaks.Count;

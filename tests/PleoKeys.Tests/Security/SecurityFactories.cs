@@ -67,7 +67,7 @@ public sealed class LowLimitsFactory : ClientAddressFactory
 /// <summary>Every log line the app writes, from every category at every level, kept for the test to search.</summary>
 public sealed class LogCapturingFactory : PleoKeysFactory
 {
-    public CapturingLoggerProvider Logs { get; } = new();
+    public LogCapture Logs { get; } = new();
 
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {

@@ -35,43 +35,6 @@ public sealed class ClientAddressStartupFilter : IStartupFilter
     };
 }
 
-/// <summary>Keeps every log line the app writes, at every level, so a test can search them for secrets.</summary>
-public sealed class CapturingLoggerProvider : ILoggerProvider
-{
-    private readonly ConcurrentQueue<string> _lines = new();
-
-    public IReadOnlyCollection<string> Lines => _lines;
-
-    public ILogger CreateLogger(string categoryName) => new CapturingLogger(categoryName, _lines);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class CapturingLogger(string category, ConcurrentQueue<string> lines) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull
-        {
-            lines.Enqueue($"{category} scope: {Describe(state)}");
-            return null;
-        }
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            // The formatted message, every structured value (which a structured sink would store) and the exception.
-            lines.Enqueue($"{logLevel} {category}[{eventId}] {formatter(state, exception)} | {Describe(state)} | {exception}");
-        }
-
-        private static string Describe(object? state) =>
-            state is IEnumerable<KeyValuePair<string, object?>> pairs
-                ? string.Join("; ", pairs.Select(p => $"{p.Key}={p.Value}"))
-                : state?.ToString() ?? "";
-    }
-}
-
 public static class SecurityKit
 {
     public static readonly Guid[] AllCompanies = [DemoData.NordicCoffeeApSId, DemoData.NordicCoffeeAbId, DemoData.FjordBikesAsId];
