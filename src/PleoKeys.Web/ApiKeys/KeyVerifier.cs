@@ -74,7 +74,9 @@ public sealed class KeyVerifier : IDisposable
     private readonly KeyEnvironment _environment;
     private readonly byte[] _digestKey = RandomNumberGenerator.GetBytes(32);
     private readonly ConcurrentDictionary<string, Entry> _verified = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Task<VerifyResult>> _inFlight = new(StringComparer.Ordinal);
+    // Lazy, because GetOrAdd may run its factory on several racing threads and keep only one result:
+    // a factory that started the verify directly would start one BCrypt per racing thread.
+    private readonly ConcurrentDictionary<string, Lazy<Task<VerifyResult>>> _inFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTime> _knownBad = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _bcryptGate;
     private readonly PartitionedRateLimiter<string> _failuresPerClient;
@@ -154,8 +156,8 @@ public sealed class KeyVerifier : IDisposable
             return new VerifyResult(VerifyOutcome.Throttled, RetryAfter: keyWait);
         }
 
-        var flight = _inFlight.GetOrAdd(flightKey, _ => VerifySlowAsync(parsed, digest, flightKey));
-        var result = await flight.WaitAsync(ct);
+        var flight = _inFlight.GetOrAdd(flightKey, _ => new Lazy<Task<VerifyResult>>(() => VerifySlowAsync(parsed, digest, flightKey)));
+        var result = await flight.Value.WaitAsync(ct);
         return result.Succeeded || result.Outcome is VerifyOutcome.Expired or VerifyOutcome.Deleted
             ? result
             : Fail(result.Outcome, client, parsed.KeyId);
@@ -185,6 +187,14 @@ public sealed class KeyVerifier : IDisposable
         {
             // Let the caller's GetOrAdd finish before doing work, so every concurrent caller joins this task.
             await Task.Yield();
+
+            // A flight that finished between this caller's cache miss and its GetOrAdd has left its answer
+            // (unless the key changed since, which the full path below re-reads).
+            if (_verified.TryGetValue(parsed.KeyId, out var done) && !done.Stale && CryptographicOperations.FixedTimeEquals(done.Digest, digest))
+            {
+                return Judge(done.Snapshot);
+            }
+
             var snapshot = await _store.FindAsync(parsed.KeyId, CancellationToken.None);
             if (snapshot is null)
             {
