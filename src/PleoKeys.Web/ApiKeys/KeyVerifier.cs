@@ -24,6 +24,11 @@ public sealed record KeySnapshot(
     string TimeZoneId)
 {
     public string Fingerprint => ApiKeyFormat.Fingerprint(Environment, KeyId, Last4);
+
+    /// <summary>The key's name, which the installation answers with.</summary>
+    public string Name { get; init; } = "";
+
+    public DateTime? InstallationActivatedAtUtc { get; init; }
 }
 
 /// <summary>Reads one key's row by its public key id (one indexed lookup).</summary>
@@ -73,6 +78,10 @@ public sealed class KeyVerifier : IDisposable
     private readonly TimeProvider _time;
     private readonly KeyEnvironment _environment;
     private readonly byte[] _digestKey = RandomNumberGenerator.GetBytes(32);
+
+    // One HMAC instance per thread, reused: the one-shot HMACSHA256.HashData sets up a new OpenSSL
+    // context on every call, which cost more than the rest of a cached verification.
+    private readonly ThreadLocal<IncrementalHash> _hmac;
     private readonly ConcurrentDictionary<string, Entry> _verified = new(StringComparer.Ordinal);
     // Lazy, because GetOrAdd may run its factory on several racing threads and keep only one result:
     // a factory that started the verify directly would start one BCrypt per racing thread.
@@ -84,6 +93,7 @@ public sealed class KeyVerifier : IDisposable
 
     public KeyVerifier(IKeyStore store, IKeySecretHasher hasher, TimeProvider time, IOptions<PleoKeysOptions> options)
     {
+        _hmac = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _digestKey), trackAllValues: true);
         _store = store;
         _hasher = hasher;
         _time = time;
@@ -277,7 +287,9 @@ public sealed class KeyVerifier : IDisposable
     {
         Span<byte> ascii = stackalloc byte[ApiKeyFormat.Length];
         var n = Encoding.ASCII.GetBytes(presented, ascii);
-        return HMACSHA256.HashData(_digestKey, ascii[..n]);
+        var hmac = _hmac.Value!;
+        hmac.AppendData(ascii[..n]);
+        return hmac.GetHashAndReset();
     }
 
     private static PartitionedRateLimiter<string> FailureBudget(int perMinute) =>
@@ -289,5 +301,11 @@ public sealed class KeyVerifier : IDisposable
         _bcryptGate.Dispose();
         _failuresPerClient.Dispose();
         _failuresPerKey.Dispose();
+        foreach (var hmac in _hmac.Values)
+        {
+            hmac.Dispose();
+        }
+
+        _hmac.Dispose();
     }
 }
