@@ -6,6 +6,7 @@ using PleoKeys.Web;
 using PleoKeys.Web.Api;
 using PleoKeys.Web.ApiKeys;
 using PleoKeys.Web.Auth;
+using PleoKeys.Web.Benchmarking;
 using PleoKeys.Web.Data;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -77,6 +78,11 @@ builder.Services.AddRazorPages(o =>
 });
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddProblemDetails();
+var benchmark = Benchmark.IsEnabled(builder.Configuration);
+if (benchmark)
+{
+    builder.Services.AddBenchmarkSupport();
+}
 
 var app = builder.Build();
 
@@ -89,6 +95,11 @@ if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/Status/500");
     app.UseHsts();
     app.UseHttpsRedirection();
+}
+
+if (benchmark)
+{
+    app.UseServerTiming();
 }
 
 app.UseSecurityHeaders();
@@ -108,5 +119,9 @@ app.MapRazorPages();
 app.MapPleoApi();
 app.MapOpenApi();
 app.MapScalarApiReference(o => o.WithTitle("PleoKeys API reference"));
+if (benchmark)
+{
+    app.MapBenchmarkEndpoints();
+}
 
 app.Run();
