@@ -50,8 +50,16 @@ builder.Services.AddSingleton<IKeyStore, EfKeyStore>();
 builder.Services.AddSingleton<KeyVerifier>();
 builder.Services.AddSingleton<LastUsedRecorder>();
 builder.Services.AddScoped<KeyRevocation>();
-builder.Services.AddAuthentication()
-    .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);
+builder.Services.AddAuthentication(o =>
+    {
+        // API keys are the default scheme, and off the API they hand over to the sign-in cookie: the API
+        // never reads the cookie, and a key is verified once per request, by UseAuthentication, so the
+        // API policies need no scheme of their own.
+        o.DefaultAuthenticateScheme = ApiKeyDefaults.Scheme;
+        o.DefaultChallengeScheme = ApiKeyDefaults.Scheme;
+    })
+    .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, o =>
+        o.ForwardDefaultSelector = c => PleoApi.IsApiPath(c.Request.Path) ? null : IdentityConstants.ApplicationScheme);
 builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ApiAuthorizationResultHandler>();
 builder.Services.AddApiRateLimiting();
 builder.Services.AddPleoOpenApi();
@@ -60,11 +68,10 @@ builder.Services.AddScoped<CurrentCompany>();
 builder.Services.AddScoped<IAuthorizationHandler, ManageApiKeysHandler>();
 var authorization = builder.Services.AddAuthorizationBuilder()
     .AddPolicy(ManageApiKeysRequirement.Policy, p => p.RequireAuthenticatedUser().AddRequirements(new ManageApiKeysRequirement()))
-    .AddPolicy(PleoApi.AnyKeyPolicy, p => p.AddAuthenticationSchemes(ApiKeyDefaults.Scheme).RequireAuthenticatedUser());
+    .AddPolicy(PleoApi.AnyKeyPolicy, p => p.RequireAuthenticatedUser());
 foreach (var scope in Scopes.All)
 {
     authorization.AddPolicy(PleoApi.ScopePolicy(scope.Value), p => p
-        .AddAuthenticationSchemes(ApiKeyDefaults.Scheme)
         .RequireAuthenticatedUser()
         .RequireClaim(ApiKeyDefaults.ScopeClaim, scope.Value));
 }
