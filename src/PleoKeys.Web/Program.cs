@@ -9,6 +9,7 @@ using PleoKeys.Web;
 using PleoKeys.Web.Api;
 using PleoKeys.Web.ApiKeys;
 using PleoKeys.Web.Auth;
+using PleoKeys.Web.Benchmarking;
 using PleoKeys.Web.Data;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -72,8 +73,16 @@ builder.Services.AddSingleton<KeyVerifier>();
 builder.Services.AddSingleton<LastUsedRecorder>();
 builder.Services.AddSingleton<AuthFailureAudit>();
 builder.Services.AddScoped<KeyRevocation>();
-builder.Services.AddAuthentication()
-    .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);
+builder.Services.AddAuthentication(o =>
+    {
+        // API keys are the default scheme, and off the API they hand over to the sign-in cookie: the API
+        // never reads the cookie, and a key is verified once per request, by UseAuthentication, so the
+        // API policies need no scheme of their own.
+        o.DefaultAuthenticateScheme = ApiKeyDefaults.Scheme;
+        o.DefaultChallengeScheme = ApiKeyDefaults.Scheme;
+    })
+    .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, o =>
+        o.ForwardDefaultSelector = c => PleoApi.IsApiPath(c.Request.Path) ? null : IdentityConstants.ApplicationScheme);
 builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ApiAuthorizationResultHandler>();
 builder.Services.AddApiRateLimiting();
 builder.Services.AddSignInRateLimiting();
@@ -83,11 +92,10 @@ builder.Services.AddScoped<CurrentCompany>();
 builder.Services.AddScoped<IAuthorizationHandler, ManageApiKeysHandler>();
 var authorization = builder.Services.AddAuthorizationBuilder()
     .AddPolicy(ManageApiKeysRequirement.Policy, p => p.RequireAuthenticatedUser().AddRequirements(new ManageApiKeysRequirement()))
-    .AddPolicy(PleoApi.AnyKeyPolicy, p => p.AddAuthenticationSchemes(ApiKeyDefaults.Scheme).RequireAuthenticatedUser());
+    .AddPolicy(PleoApi.AnyKeyPolicy, p => p.RequireAuthenticatedUser());
 foreach (var scope in Scopes.All)
 {
     authorization.AddPolicy(PleoApi.ScopePolicy(scope.Value), p => p
-        .AddAuthenticationSchemes(ApiKeyDefaults.Scheme)
         .RequireAuthenticatedUser()
         .RequireClaim(ApiKeyDefaults.ScopeClaim, scope.Value));
 }
@@ -105,6 +113,11 @@ builder.Services.AddRazorPages(o =>
     .AddCookieTempDataProvider(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddProblemDetails();
+var benchmark = Benchmark.IsEnabled(builder.Configuration);
+if (benchmark)
+{
+    builder.Services.AddBenchmarkSupport();
+}
 
 var app = builder.Build();
 
@@ -124,6 +137,11 @@ if (!app.Environment.IsDevelopment())
     app.UseHttpsRedirection();
 }
 
+if (benchmark)
+{
+    app.UseServerTiming();
+}
+
 app.UseSecurityHeaders();
 // Pages answer errors with an explanation page; the API answers with problem details.
 app.UseWhen(c => !PleoApi.IsApiPath(c.Request.Path), b => b.UseStatusCodePagesWithReExecute("/Status/{0}"));
@@ -141,11 +159,14 @@ app.MapRazorPages();
 app.MapPleoApi();
 app.MapOpenApi();
 // Serves Scalar's bundle for /api-reference, which renders it without the inline script Scalar's own page
-// has (the CSP refuses inline script). Nothing is fetched from Scalar's servers.
-// Pre-selects Basic, so "Try it" takes the key as the user name; nothing is fetched from Scalar's servers.
+// has (the CSP refuses inline script). Pre-selects Basic, so "Try it" takes the key as the user name; nothing is fetched from Scalar's servers.
 app.MapScalarApiReference(o => o.WithTitle("PleoKeys API reference")
     .AddPreferredSecuritySchemes("basicAuth")
     .DisableAgent().DisableTelemetry().DisableDefaultFonts().HideClientButton().HideDeveloperTools());
+if (benchmark)
+{
+    app.MapBenchmarkEndpoints();
+}
 
 app.Run();
 return 0;

@@ -28,24 +28,31 @@ public static class ApiRateLimiting
     }
 
     /// <summary>Adds the RateLimit-* headers to every API response that has a key behind it.</summary>
-    public static IApplicationBuilder UseRateLimitHeaders(this IApplicationBuilder app) =>
-        app.Use(async (context, next) =>
+    public static IApplicationBuilder UseRateLimitHeaders(this IApplicationBuilder app)
+    {
+        var limiters = app.ApplicationServices.GetRequiredService<PerKeyLimiters>();
+        Func<object, Task> writeHeaders = state =>
         {
-            context.Response.OnStarting(() =>
+            var context = (HttpContext)state;
+            var keyId = context.User.FindFirst(ApiKeyDefaults.KeyIdClaim)?.Value;
+            if (keyId is not null && limiters.Describe(keyId) is { } limit)
             {
-                var keyId = context.User.FindFirst(ApiKeyDefaults.KeyIdClaim)?.Value;
-                if (keyId is not null && context.RequestServices.GetRequiredService<PerKeyLimiters>().Describe(keyId) is { } state)
-                {
-                    var headers = context.Response.Headers;
-                    headers["RateLimit-Limit"] = state.Limit.ToString(CultureInfo.InvariantCulture);
-                    headers["RateLimit-Remaining"] = state.Remaining.ToString(CultureInfo.InvariantCulture);
-                    headers["RateLimit-Reset"] = state.ResetSeconds.ToString(CultureInfo.InvariantCulture);
-                }
+                var headers = context.Response.Headers;
+                headers["RateLimit-Limit"] = limit.Limit.ToString(CultureInfo.InvariantCulture);
+                headers["RateLimit-Remaining"] = limit.Remaining.ToString(CultureInfo.InvariantCulture);
+                headers["RateLimit-Reset"] = limit.ResetSeconds.ToString(CultureInfo.InvariantCulture);
+            }
 
-                return Task.CompletedTask;
-            });
-            await next(context);
+            return Task.CompletedTask;
+        };
+
+        // No closure per request: the callback is made once and gets the request as its state.
+        return app.Use((context, next) =>
+        {
+            context.Response.OnStarting(writeHeaders, context);
+            return next(context);
         });
+    }
 }
 
 /// <summary>The limiters by key id, kept where the header middleware can read their statistics.</summary>

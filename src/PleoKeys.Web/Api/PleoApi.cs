@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using PleoKeys.Web.ApiKeys;
 using PleoKeys.Web.Auth;
@@ -36,8 +37,11 @@ public static class PleoApi
 
     public static string ScopePolicy(string scope) => "scope:" + scope;
 
+    /// <summary>Paths served the API's way (keys, problem details). /bench holds the benchmark's twins of API
+    /// endpoints, mapped only when the benchmark is enabled.</summary>
     public static bool IsApiPath(PathString path) =>
-        path.StartsWithSegments("/v1") || path.StartsWithSegments("/v2") || path.StartsWithSegments("/openapi");
+        path.StartsWithSegments("/v1") || path.StartsWithSegments("/v2") || path.StartsWithSegments("/openapi") ||
+        path.StartsWithSegments("/bench");
 
     private static readonly string[] AccountTypes = ["ASSET", "LIABILITY", "EQUITY", "REVENUE", "EXPENSE"];
 
@@ -66,30 +70,36 @@ public static class PleoApi
             .WithMetadata(new RequiredScopeMetadata(scope))
             .WithDescription($"Requires the scope `{scope}`.");
 
-    internal static async Task<IResult> GetInstallation(ClaimsPrincipal user, AppDbContext db)
-    {
-        var reach = KeyReach.Of(user);
-        var key = await db.ApiKeys.AsNoTracking().SingleAsync(k => k.Id == reach.KeyRowId);
-        return TypedResults.Ok(ToInstallation(key));
-    }
+    /// <summary>
+    /// Answers from the key's state the verifier already holds (see <see cref="ApiKeyFeature"/>), so the
+    /// integration's most frequent call costs no database read; activation invalidates that state.
+    /// </summary>
+    internal static Ok<InstallationResponse> GetInstallation(HttpContext context) =>
+        TypedResults.Ok(ToInstallation(ApiKeyFeature.Of(context)));
 
-    internal static async Task<IResult> ActivateInstallation(ClaimsPrincipal user, AppDbContext db, TimeProvider time)
+    internal static async Task<IResult> ActivateInstallation(HttpContext context, AppDbContext db, IKeyStore store, KeyRevocation revocation, TimeProvider time)
     {
-        var reach = KeyReach.Of(user);
+        var key = ApiKeyFeature.Of(context);
         var now = time.GetUtcNow().UtcDateTime;
         // Only the first activation writes; later calls answer the same installation.
-        await db.ApiKeys.Where(k => k.Id == reach.KeyRowId && k.InstallationActivatedAtUtc == null)
+        var activated = await db.ApiKeys.Where(k => k.Id == key.Id && k.InstallationActivatedAtUtc == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.InstallationActivatedAtUtc, now));
-        var key = await db.ApiKeys.AsNoTracking().SingleAsync(k => k.Id == reach.KeyRowId);
-        return TypedResults.Ok(ToInstallation(key));
+        if (activated > 0)
+        {
+            await revocation.KeyChangedAsync(key.KeyId);
+        }
+
+        var fresh = await store.FindAsync(key.KeyId, context.RequestAborted);
+        return TypedResults.Ok(ToInstallation(fresh!));
     }
 
-    private static InstallationResponse ToInstallation(ApiKey key) => new(
+    /// <summary>The installation of a key; the anonymous benchmark baseline builds the same answer.</summary>
+    internal static InstallationResponse ToInstallation(KeySnapshot key) => new(
         key.Id,
         "standalone-api-key",
         key.AccessLevel == AccessLevel.Organisation ? $"urn:pleo:organization:{key.OrganisationId}" : $"urn:pleo:company:{key.CompanyId}",
         "ACTIVATED",
-        Scopes.Split(key.Scopes),
+        key.Scopes,
         new Dictionary<string, string> { ["name"] = key.Name, ["keyId"] = key.KeyId },
         key.CreatedAtUtc,
         key.InstallationActivatedAtUtc ?? key.CreatedAtUtc,

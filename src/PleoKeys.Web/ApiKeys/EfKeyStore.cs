@@ -15,12 +15,16 @@ public sealed class EfKeyStore(IServiceScopeFactory scopes) : IKeyStore
             .Select(k => new
             {
                 k.Id, k.KeyId, k.SecretHash, k.Last4, k.Environment, k.AccessLevel, k.CompanyId, k.OrganisationId,
-                k.Scopes, k.CreatedAtUtc, k.ExpiresAtUtc, k.DeletedAtUtc, k.Company.TimeZoneId,
+                k.Scopes, k.CreatedAtUtc, k.ExpiresAtUtc, k.DeletedAtUtc, k.Company.TimeZoneId, k.Name, k.InstallationActivatedAtUtc,
             })
             .SingleOrDefaultAsync(ct);
         return row is null
             ? null
             : new KeySnapshot(row.Id, row.KeyId, row.SecretHash, row.Last4, row.Environment, row.AccessLevel, row.CompanyId,
-                row.OrganisationId, Scopes.Split(row.Scopes), row.CreatedAtUtc, row.ExpiresAtUtc, row.DeletedAtUtc, row.TimeZoneId);
+                row.OrganisationId, Scopes.Split(row.Scopes), row.CreatedAtUtc, row.ExpiresAtUtc, row.DeletedAtUtc, row.TimeZoneId)
+            {
+                Name = row.Name,
+                InstallationActivatedAtUtc = row.InstallationActivatedAtUtc,
+            };
     }
 }

@@ -24,6 +24,11 @@ public sealed record KeySnapshot(
     string TimeZoneId)
 {
     public string Fingerprint => ApiKeyFormat.Fingerprint(Environment, KeyId, Last4);
+
+    /// <summary>The key's name, which the installation answers with.</summary>
+    public string Name { get; init; } = "";
+
+    public DateTime? InstallationActivatedAtUtc { get; init; }
 }
 
 /// <summary>Reads one key's row by its public key id (one indexed lookup).</summary>
@@ -215,6 +220,14 @@ public sealed class KeyVerifier : IDisposable
         {
             // Let the starting caller return to its await before the work, so it is never done inline under GetOrAdd.
             await Task.Yield();
+
+            // A flight that finished between this caller's cache miss and its GetOrAdd has left its answer:
+            // no second BCrypt for the same key (a changed key is re-read by the cache path).
+            if (_verified.TryGetValue(parsed.KeyId, out var done) && CryptographicOperations.FixedTimeEquals(done.Digest, digest))
+            {
+                return await FromCacheAsync(parsed.KeyId, done, null, CancellationToken.None);
+            }
+
             return await VerifySlowAsync(parsed, digest, flightKey);
         }
         finally

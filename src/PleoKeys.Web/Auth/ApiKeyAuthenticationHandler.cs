@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -22,6 +24,16 @@ public static class ApiKeyDefaults
     public const string CompanyClaim = "company_id";
     public const string OrganisationClaim = "organisation_id";
     public const string ExpiresHeader = "Pleo-Api-Key-Expires";
+}
+
+/// <summary>
+/// The verified key behind an API request, kept as a request feature by the handler so an endpoint
+/// can answer from the key's state without reading its row again.
+/// </summary>
+public static class ApiKeyFeature
+{
+    public static KeySnapshot Of(HttpContext context) =>
+        context.Features.Get<KeySnapshot>() ?? throw new InvalidOperationException("No API key authenticated this request.");
 }
 
 /// <summary>
@@ -94,26 +106,49 @@ public sealed class ApiKeyAuthenticationHandler(
                 return Failure(401, "Invalid API key", "This API key is not valid. Check that it was copied whole, or create a new key under Settings → API Keys.");
         }
 
-        var expires = key!.ExpiresAtUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-        Response.OnStarting(() =>
+        var parts = PrincipalParts.Of(key!);
+        // On starting, so that every answer to this key carries it, whoever writes the response.
+        Response.OnStarting(static state =>
         {
-            Response.Headers[ApiKeyDefaults.ExpiresHeader] = expires;
+            var context = (HttpContext)state;
+            context.Response.Headers[ApiKeyDefaults.ExpiresHeader] = PrincipalParts.Of(ApiKeyFeature.Of(context)).Expires;
             return Task.CompletedTask;
-        });
-        await lastUsed.RecordAsync(key.Id, client);
+        }, Context);
+        await lastUsed.RecordAsync(key!.Id, client);
+        Context.Features.Set(key);
 
-        var claims = new List<Claim>(8 + key.Scopes.Length)
-        {
-            new(ClaimTypes.NameIdentifier, key.Id.ToString()),
-            new(ApiKeyDefaults.KeyIdClaim, key.KeyId),
-            new(ApiKeyDefaults.KeyRowIdClaim, key.Id.ToString()),
-            new(ApiKeyDefaults.AccessLevelClaim, key.AccessLevel.ToString()),
-            new(ApiKeyDefaults.CompanyClaim, key.CompanyId.ToString()),
-            new(ApiKeyDefaults.OrganisationClaim, key.OrganisationId.ToString()),
-        };
-        claims.AddRange(key.Scopes.Select(s => new Claim(ApiKeyDefaults.ScopeClaim, s)));
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(parts.Claims, Scheme.Name));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+    }
+
+    /// <summary>
+    /// The claims and expiry header of a key state, built once per state rather than once per request
+    /// (a refreshed state is a new snapshot, so it gets new parts). The identity copies the claims.
+    /// </summary>
+    private sealed class PrincipalParts
+    {
+        private static readonly ConditionalWeakTable<KeySnapshot, PrincipalParts> Cache = new();
+
+        private PrincipalParts(KeySnapshot key)
+        {
+            Claims =
+            [
+                new(ClaimTypes.NameIdentifier, key.Id.ToString()),
+                new(ApiKeyDefaults.KeyIdClaim, key.KeyId),
+                new(ApiKeyDefaults.KeyRowIdClaim, key.Id.ToString()),
+                new(ApiKeyDefaults.AccessLevelClaim, key.AccessLevel.ToString()),
+                new(ApiKeyDefaults.CompanyClaim, key.CompanyId.ToString()),
+                new(ApiKeyDefaults.OrganisationClaim, key.OrganisationId.ToString()),
+                .. key.Scopes.Select(s => new Claim(ApiKeyDefaults.ScopeClaim, s)),
+            ];
+            Expires = key.ExpiresAtUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        }
+
+        public Claim[] Claims { get; }
+
+        public string Expires { get; }
+
+        public static PrincipalParts Of(KeySnapshot key) => Cache.GetValue(key, static k => new PrincipalParts(k));
     }
 
     private AuthenticateResult Failure(int status, string title, string detail, TimeSpan? retryAfter = null)
@@ -126,6 +161,11 @@ public sealed class ApiKeyAuthenticationHandler(
     private static string? ReadKey(string header, out string? why)
     {
         why = null;
+        if (ReadPlainBasic(header) is { } key)
+        {
+            return key;
+        }
+
         if (header.Length > MaxHeaderLength)
         {
             why = "The Authorization header is too long to hold an API key.";
@@ -174,6 +214,34 @@ public sealed class ApiKeyAuthenticationHandler(
         }
 
         return decoded[..colon];
+    }
+
+    private static readonly SearchValues<char> Base64Chars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=");
+
+    /// <summary>
+    /// The common case, <c>Basic base64(KEY:)</c> with nothing unusual in it, read without the general
+    /// header parser or intermediate strings. Anything else returns null and takes the full path, which
+    /// gives the same answer for this case and explains every other one.
+    /// </summary>
+    private static string? ReadPlainBasic(string header)
+    {
+        const string prefix = "Basic ";
+        if (header.Length > MaxHeaderLength || !header.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var encoded = header.AsSpan(prefix.Length);
+        Span<byte> decoded = stackalloc byte[(encoded.Length * 3 / 4) + 3];
+        if (encoded.IsEmpty || encoded.ContainsAnyExcept(Base64Chars) || !Convert.TryFromBase64Chars(encoded, decoded, out var length))
+        {
+            return null;
+        }
+
+        // ':' never occurs inside a multi-byte UTF-8 sequence, so the first ':' byte ends the user name.
+        var colon = decoded[..length].IndexOf((byte)':');
+        return colon > 0 ? Encoding.UTF8.GetString(decoded[..colon]) : null;
     }
 
     private static string Truncate(string s) => s.Length <= 20 ? s : s[..20] + "…";

@@ -34,16 +34,22 @@ public class IndexModel(AppDbContext db, CurrentCompany current, TimeProvider ti
         var now = time.GetUtcNow().UtcDateTime;
 
         var query = db.ApiKeys.AsNoTracking().CoveringCompany(View);
+        var (own, organisation) = db.ApiKeys.AsNoTracking().CoveringCompanyRanges(View);
         Q = Q?.Trim();
         if (!string.IsNullOrEmpty(Q))
         {
             var term = Q.ToUpperInvariant();
             query = query.Where(k => k.NormalizedName.Contains(term));
+            own = own.Where(k => k.NormalizedName.Contains(term));
+            organisation = organisation.Where(k => k.NormalizedName.Contains(term));
         }
 
         Total = await query.CountAsync();
         PageNumber = Math.Clamp(p, 1, PageCount);
-        var rows = await query
+        // Newest first from each range, then merged: see CoveringCompanyRanges.
+        var upTo = PageNumber * PageSize;
+        var rows = await own.OrderByDescending(k => k.CreatedAtUtc).ThenBy(k => k.Id).Take(upTo)
+            .Concat(organisation.OrderByDescending(k => k.CreatedAtUtc).ThenBy(k => k.Id).Take(upTo))
             .OrderByDescending(k => k.CreatedAtUtc).ThenBy(k => k.Id)
             .Skip((PageNumber - 1) * PageSize).Take(PageSize)
             .Select(k => new

@@ -1,0 +1,37 @@
+-- Rotates through keys that must be rejected without BCrypt: malformed text, a typo (bad checksum),
+-- and well-formed keys with valid checksums whose key ids do not exist.
+local common = dofile(os.getenv("BENCH_LUA") .. "/common.lua")
+local prefix = os.getenv("BENCH_KEY_PREFIX") or "pleo_test_"
+local requests, n = {}, 0
+local threads = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_number", threads)
+end
+
+function init(args)
+  common.seed(thread_number)
+  local authorizations = {}
+  for i = 1, 1000 do
+    -- Malformed: a key of another service, and a truncated key.
+    authorizations[#authorizations + 1] = common.basic("sk_live_" .. common.random_base62(53))
+    local whole = common.key(prefix, common.random_base62(12), common.random_base62(32))
+    authorizations[#authorizations + 1] = common.basic(whole:sub(1, 40))
+    -- Bad checksum: one character of the secret changed.
+    local typo = whole:sub(1, 30) .. (whole:sub(31, 31) == "a" and "b" or "a") .. whole:sub(32)
+    authorizations[#authorizations + 1] = common.basic(typo)
+    -- Unknown key id, valid checksum.
+    authorizations[#authorizations + 1] = common.basic(common.key(prefix, common.random_base62(12), common.random_base62(32)))
+  end
+  requests = common.prepared(authorizations)
+end
+
+function request()
+  n = n % #requests + 1
+  return requests[n]
+end
+
+function done(summary, latency, requests)
+  common.report(summary, latency)
+end

@@ -1,0 +1,302 @@
+#!/usr/bin/env bash
+# The PleoKeys benchmark: one command, about five minutes. See docs/PERFORMANCE.md.
+#
+# Builds Release, starts the app on 127.0.0.1 with a fresh SQLite database and the benchmark switch on,
+# creates keys through the real Create form, and measures each target of issue 5 against a baseline taken
+# in the same run. Prints a table, writes it to bench/results.md and into docs/PERFORMANCE.md, and exits
+# non-zero when a target fails.
+#
+#   bench/run.sh                      # everything
+#   BENCH_PORT=5152 bench/run.sh      # another port
+#   BENCH_SECONDS=8 BENCH_ROUNDS=4    # longer measuring rounds (default 5 s x 3 per side)
+#   BENCH_KEEP=1                      # keep the temp folder (database, server log) for a look afterwards
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+PORT=${BENCH_PORT:-5151}
+SECONDS_PER_ROUND=${BENCH_SECONDS:-5}
+ROUNDS=${BENCH_ROUNDS:-3}
+WARMUP=${BENCH_WARMUP:-10}
+CONNECTIONS=32
+BASE="http://127.0.0.1:$PORT"
+export BENCH_LUA="$ROOT/bench/lua"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+log() { printf '\033[2m[bench %s]\033[0m %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 2; }
+
+# ---- Tools ----
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v sqlite3 >/dev/null || need+=(sqlite3)
+command -v curl >/dev/null || need+=(curl)
+if ((${#need[@]})); then
+  log "installing ${need[*]} with apt-get"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+command -v dotnet >/dev/null || die "the .NET SDK is required (https://dot.net)"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/pleokeys-bench.XXXXXX")
+chmod 700 "$WORK"
+SERVER_PID="" SAMPLER_PID=""
+cleanup() {
+  [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null || true
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+# ---- Build and start ----
+log "building Release"
+dotnet build src/PleoKeys.Web -c Release -nologo -v q >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; die "build failed"; }
+
+DB="$WORK/bench.db"
+log "starting the app on $BASE (database $DB)"
+(
+  cd src/PleoKeys.Web
+  # "Benchmark" is a production-like environment (exception page, HSTS, HTTPS redirection registered) with
+  # the demo data seeded; the per-key limit is raised so the limiter counts without refusing the load.
+  exec env ASPNETCORE_ENVIRONMENT=Benchmark ASPNETCORE_URLS="$BASE" \
+    ConnectionStrings__Sqlite="Data Source=$DB" \
+    PleoKeys__SeedDemoData=true \
+    PleoKeys__RequestsPerMinute=1000000000 \
+    PleoKeys__Benchmark__Enabled=true \
+    Logging__LogLevel__Default=Warning \
+    dotnet bin/Release/net10.0/PleoKeys.Web.dll
+) >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 300); do
+  curl -sf "$BASE/bench/stats" >/dev/null 2>&1 && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { tail -30 "$WORK/server.log"; die "the app did not start"; }
+  sleep 0.2
+done
+curl -sf "$BASE/bench/stats" >/dev/null || die "the app did not answer on $BASE"
+
+# Resident memory, sampled all through the run; the kernel's high-water mark is read at the end.
+(
+  while kill -0 "$SERVER_PID" 2>/dev/null; do
+    awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || true
+    sleep 0.5
+  done
+) >"$WORK/rss.txt" &
+SAMPLER_PID=$!
+
+# ---- Helpers ----
+# Runs wrk and prints its BENCH line (see lua/common.lua).
+run_wrk() { # threads connections seconds script url [env...]
+  local t=$1 c=$2 d=$3 script=$4 url=$5
+  shift 5
+  env "$@" wrk -t"$t" -c"$c" -d"${d}s" --timeout 10s -s "$BENCH_LUA/$script" "$url" | grep '^BENCH' || echo "BENCH requests=0 seconds=1 rps=0"
+}
+field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<"$2"; }
+bcrypt_verifies() { curl -sf "$BASE/bench/stats" | sed -n 's/.*"bCryptVerifies":\([0-9]*\).*/\1/p'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == ">=" ? v >= t : op == "<" ? v < t : v == t); print (ok ? "PASS" : "FAIL") }'; }
+
+JAR="$WORK/cookies.txt"
+token() { sed -n 's/.*name="__RequestVerificationToken" type="hidden" value="\([^"]*\)".*/\1/p' | head -1; }
+
+sign_in() {
+  local t
+  t=$(curl -sf -c "$JAR" -b "$JAR" "$BASE/Account/Login" | token)
+  curl -sf -o /dev/null -c "$JAR" -b "$JAR" \
+    --data-urlencode "Input.Email=admin@nordiccoffee.example" --data-urlencode "Input.Password=Pleo-Demo-2026!" \
+    --data-urlencode "__RequestVerificationToken=$t" "$BASE/Account/Login"
+}
+
+# Creates a key through the real Create form and one-time reveal. Keeps the key in $WORK/NAME.key (never
+# printed) and prints the Server-Timing of the create POST: "total_ms bcrypt_ms hashes".
+create_key() { # file-name display-name
+  local file=$1 name=$2 t headers timing
+  t=$(curl -sf -c "$JAR" -b "$JAR" "$BASE/Settings/ApiKeys/Create" | token)
+  headers=$(curl -s -o /dev/null -D - -c "$JAR" -b "$JAR" \
+    --data-urlencode "Input.Name=$name" --data-urlencode "Input.Expiration=90" --data-urlencode "Input.AccessLevel=Company" \
+    --data-urlencode "Input.Scopes=export-jobs:read" --data-urlencode "Input.Scopes=accounts:read" \
+    --data-urlencode "__RequestVerificationToken=$t" "$BASE/Settings/ApiKeys/Create")
+  grep -qi '^location: /Settings/ApiKeys/Reveal' <<<"$headers" || die "creating key '$name' did not redirect to the reveal"
+  (umask 077; curl -sf -c "$JAR" -b "$JAR" "$BASE/Settings/ApiKeys/Reveal" \
+    | grep -o 'id="new-key"[^>]*value="pleo_[A-Za-z0-9_]*"' | grep -o 'pleo_[A-Za-z0-9_]*' >"$WORK/$file.key")
+  [ "$(wc -c <"$WORK/$file.key")" -eq 62 ] || die "the reveal did not show key '$name'"
+  (umask 077; printf 'Authorization: Basic %s\n' "$(printf '%s:' "$(cat "$WORK/$file.key")" | base64 -w0)" >"$WORK/$file.headers")
+  timing=$(grep -i '^server-timing:' <<<"$headers" | tr -d '\r')
+  printf '%s %s %s\n' "$(sed -n 's/.*total;dur=\([0-9.]*\).*/\1/p' <<<"$timing")" \
+    "$(sed -n 's/.*bcrypt;dur=\([0-9.]*\).*/\1/p' <<<"$timing")" "$(sed -n 's/.*desc="\([0-9]*\) hash.*/\1/p' <<<"$timing")"
+}
+
+# Alternates two wrk runs (A B, B A, A B, ...) so that drift on a shared machine hits both sides alike.
+# Prints "rps_a rps_b non2xx_a non2xx_b requests_a requests_b" over all rounds.
+alternate() { # script_a env_a url_a script_b env_b url_b threads connections
+  local sa=$1 ea=$2 ua=$3 sb=$4 eb=$5 ub=$6 t=$7 c=$8 r side line
+  local -A req=([a]=0 [b]=0) sec=([a]=0 [b]=0) bad=([a]=0 [b]=0)
+  for r in $(seq "$ROUNDS"); do
+    for side in $( ((r % 2)) && echo "a b" || echo "b a"); do
+      if [ "$side" = a ]; then line=$(run_wrk "$t" "$c" "$SECONDS_PER_ROUND" "$sa" "$ua" "$ea")
+      else line=$(run_wrk "$t" "$c" "$SECONDS_PER_ROUND" "$sb" "$ub" "$eb"); fi
+      req[$side]=$((req[$side] + $(field requests "$line")))
+      bad[$side]=$((bad[$side] + $(field non2xx "$line")))
+      sec[$side]=$(awk -v x="${sec[$side]}" -v y="$(field seconds "$line")" 'BEGIN { print x + y }')
+    done
+  done
+  awk -v a="${req[a]}" -v as="${sec[a]}" -v b="${req[b]}" -v bs="${sec[b]}" -v na="${bad[a]}" -v nb="${bad[b]}" \
+    'BEGIN { printf "%.0f %.0f %d %d %d %d\n", a / as, b / bs, na, nb, a, b }'
+}
+
+ROWS=()
+row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); log "$1: $2 vs $3 → $4 (target $5) $6"; }
+
+# ---- Seed: keys through the real form ----
+log "signing in and creating the benchmark's keys through the Create form"
+sign_in
+create_key steady "Benchmark steady" >/dev/null
+create_key cold "Benchmark cold start" >/dev/null
+KEY_PREFIX=$(cut -c1-10 "$WORK/steady.key")
+KEY_ID=$(cut -c11-22 "$WORK/steady.key")
+STEADY="BENCH_HEADERS=$WORK/steady.headers"
+
+# ---- 2. Cold start (first, before any failure budget is spent) ----
+log "cold start: 32 concurrent first requests with a new key"
+before=$(bcrypt_verifies)
+urls=()
+for _ in $(seq 32); do urls+=(-o /dev/null "$BASE/v1/installations/me"); done
+codes=$(curl -s -Z --parallel-immediate --parallel-max 32 -H @"$WORK/cold.headers" -w '%{http_code}\n' "${urls[@]}")
+after=$(bcrypt_verifies)
+ok=$(grep -c '^200$' <<<"$codes" || true)
+cold=$((after - before))
+row "2. Cold start: BCrypt verifies for 32 concurrent first requests ($ok × 200)" "$cold" "32 requests" "$cold per 32" "= 1" "$(verdict "$cold" "=" 1)"
+
+# ---- 1. Steady state ----
+log "steady state: warming up (${WARMUP}s each side)"
+run_wrk 2 "$CONNECTIONS" "$WARMUP" plain.lua "$BASE/bench/anonymous" >/dev/null
+run_wrk 2 "$CONNECTIONS" "$WARMUP" plain.lua "$BASE/v1/installations/me" "$STEADY" >/dev/null
+log "steady state: $ROUNDS rounds of ${SECONDS_PER_ROUND}s per side, $CONNECTIONS connections"
+read -r auth_rps anon_rps auth_bad anon_bad auth_n anon_n < <(alternate \
+  plain.lua "$STEADY" "$BASE/v1/installations/me" plain.lua "BENCH_HEADERS=" "$BASE/bench/anonymous" 2 "$CONNECTIONS")
+r=$(ratio "$auth_rps" "$anon_rps")
+row "1. Steady state: GET /v1/installations/me with a key, req/s ($auth_n requests, $auth_bad not 200)" "$auth_rps" "$anon_rps (anonymous twin)" "$r" "≥ 0.85" \
+  "$( [ "$auth_bad$anon_bad" = 00 ] && verdict "$r" ">=" 0.85 || echo FAIL)"
+
+# ---- 3. Garbage ----
+log "garbage: malformed keys, bad checksums, unknown key ids"
+before=$(bcrypt_verifies)
+run_wrk 2 "$CONNECTIONS" 3 garbage.lua "$BASE/v1/installations/me" "BENCH_KEY_PREFIX=$KEY_PREFIX" >/dev/null
+read -r garbage_rps anon_rps garbage_bad anon_bad garbage_n anon_n < <(alternate \
+  garbage.lua "BENCH_KEY_PREFIX=$KEY_PREFIX" "$BASE/v1/installations/me" plain.lua "BENCH_HEADERS=" "$BASE/bench/anonymous" 2 "$CONNECTIONS")
+garbage_bcrypt=$(($(bcrypt_verifies) - before))
+r=$(ratio "$garbage_rps" "$anon_rps")
+row "3. Garbage keys rejected, req/s ($garbage_bad of $garbage_n refused; BCrypt verifies: $garbage_bcrypt)" "$garbage_rps" "$anon_rps (anonymous twin)" "$r" "≥ 0.8" \
+  "$( [ "$garbage_bcrypt" -eq 0 ] && [ "$garbage_bad" -eq "$garbage_n" ] && [ "$anon_bad" -eq 0 ] && verdict "$r" ">=" 0.8 || echo FAIL)"
+
+# ---- 4. Attack ----
+# The attacker and the valid client both come from 127.0.0.1, so the attacker spends the valid client's
+# address budget too: cached valid keys must not depend on it.
+log "attack: wrong secrets for a real key id while valid traffic runs"
+before=$(bcrypt_verifies)
+normal_r=0 normal_s=0 attacked_r=0 attacked_s=0 flood_r=0 flood_rejected=0
+for r in $(seq "$ROUNDS"); do
+  line=$(run_wrk 1 16 "$SECONDS_PER_ROUND" plain.lua "$BASE/v1/installations/me" "$STEADY")
+  normal_r=$((normal_r + $(field requests "$line"))); normal_s=$(awk -v x="$normal_s" -v y="$(field seconds "$line")" 'BEGIN{print x+y}')
+  run_wrk 1 16 "$((SECONDS_PER_ROUND + 2))" attack.lua "$BASE/v1/installations/me" "BENCH_KEY_PREFIX=$KEY_PREFIX" "BENCH_KEY_ID=$KEY_ID" >"$WORK/attack.txt" &
+  attacker=$!
+  sleep 1
+  line=$(run_wrk 1 16 "$SECONDS_PER_ROUND" plain.lua "$BASE/v1/installations/me" "$STEADY")
+  wait "$attacker"
+  attacked_r=$((attacked_r + $(field requests "$line"))); attacked_s=$(awk -v x="$attacked_s" -v y="$(field seconds "$line")" 'BEGIN{print x+y}')
+  [ "$(field non2xx "$line")" = 0 ] || log "warning: $(field non2xx "$line") valid requests were refused during the attack"
+  flood=$(cat "$WORK/attack.txt")
+  flood_r=$((flood_r + $(field requests "$flood"))); flood_rejected=$((flood_rejected + $(field non2xx "$flood")))
+done
+attack_bcrypt=$(($(bcrypt_verifies) - before))
+normal_rps=$(awk -v a="$normal_r" -v s="$normal_s" 'BEGIN { printf "%.0f", a / s }')
+attacked_rps=$(awk -v a="$attacked_r" -v s="$attacked_s" 'BEGIN { printf "%.0f", a / s }')
+r=$(ratio "$attacked_rps" "$normal_rps")
+row "4. Attack: valid req/s while $flood_r wrong secrets ($flood_rejected refused) flood one key id (BCrypt verifies: $attack_bcrypt)" \
+  "$attacked_rps" "$normal_rps (no attack)" "$r" "≥ 0.5" "$(verdict "$r" ">=" 0.5)"
+
+# ---- 5. The list page ----
+log "list page: inserting 10,000 keys into one company"
+sqlite3 "$DB" >/dev/null <<'SQL'
+.timeout 30000
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000),
+rows AS (SELECT i, hex(randomblob(16)) AS h FROM n)
+INSERT INTO ApiKeys (Id, KeyId, Environment, Last4, SecretHash, Name, NormalizedName, AccessLevel, CompanyId, OrganisationId,
+                     Scopes, CreatedAtUtc, CreatedByUserId, CreatedByName, ExpiresAtUtc)
+SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) || '-' || substr(h, 17, 4) || '-' || substr(h, 21, 12),
+       'bench' || printf('%07d', i), 'Staging', substr(h, 1, 4), '$2a$11$' || h || substr(h, 1, 21),
+       name, upper(name), 'Company', c.Id, c.OrganisationId, 'export-jobs:read accounts:read',
+       strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || (i * 7) || ' minutes'),
+       u.Id, u.DisplayName, strftime('%Y-%m-%d %H:%M:%S', 'now', '+' || (30 + i % 300) || ' days')
+FROM (SELECT i, h, 'Integration ' || i || ' (' ||
+        CASE i % 4 WHEN 0 THEN 'ERP sync' WHEN 1 THEN 'Vendor import' WHEN 2 THEN 'BI export' ELSE 'Payroll' END || ')' AS name
+      FROM rows)
+CROSS JOIN (SELECT Id, OrganisationId FROM Companies WHERE Name = 'Nordic Coffee ApS') c
+CROSS JOIN (SELECT Id, DisplayName FROM AspNetUsers WHERE NormalizedEmail = 'ADMIN@NORDICCOFFEE.EXAMPLE') u;
+SQL
+keys=$(sqlite3 "$DB" "SELECT count(*) FROM ApiKeys k JOIN Companies c ON c.Id = k.CompanyId WHERE c.Name = 'Nordic Coffee ApS'")
+awk -F'\t' 'NF >= 7 { printf "%s%s=%s", (n++ ? "; " : "Cookie: "), $6, $7 } END { print "" }' "$JAR" >"$WORK/session.headers"
+chmod 600 "$WORK/session.headers"
+# Warm up until the page's code is compiled at full optimisation (tiered JIT), as on a server that has run a while.
+run_wrk 1 2 "$WARMUP" plain.lua "$BASE/Settings/ApiKeys" "BENCH_HEADERS=$WORK/session.headers" >/dev/null
+run_wrk 1 2 "$WARMUP" plain.lua "$BASE/Settings/ApiKeys?q=vendor" "BENCH_HEADERS=$WORK/session.headers" >/dev/null
+list=$(run_wrk 1 1 10 timing.lua "$BASE/Settings/ApiKeys" "BENCH_HEADERS=$WORK/session.headers")
+search=$(run_wrk 1 1 10 timing.lua "$BASE/Settings/ApiKeys?q=vendor" "BENCH_HEADERS=$WORK/session.headers")
+for name in list search; do
+  line=${!name}
+  [ "$(field non2xx "$line")" = 0 ] && [ "$(field server_samples "$line")" -gt 0 ] || die "the $name page did not answer 200: $line"
+done
+p95=$(field server_p95_ms "$list")
+row "5a. List page, $keys keys in the company: p95 server time, ms (wrk p95 $(field p95_ms "$list") ms, $(field requests "$list") requests)" \
+  "$p95" "50 ms" "$(ratio "$p95" 50)" "< 50 ms" "$(verdict "$p95" "<" 50)"
+p95=$(field server_p95_ms "$search")
+row "5b. List page searching 'vendor': p95 server time, ms (wrk p95 $(field p95_ms "$search") ms)" \
+  "$p95" "50 ms" "$(ratio "$p95" 50)" "< 50 ms" "$(verdict "$p95" "<" 50)"
+
+log "key creation: 5 keys through the form, server time minus its BCrypt hash"
+: >"$WORK/create.txt"
+for i in 1 2 3 4 5; do create_key "create$i" "Benchmark create $i" >>"$WORK/create.txt"; done
+read -r create_total create_bcrypt create_hashes < <(sort -n -k1 "$WORK/create.txt" | sed -n 3p)
+overhead=$(awk -v t="$create_total" -v b="$create_bcrypt" 'BEGIN { printf "%.1f", t - b }')
+hashes_ok=$(awk '$3 != 1 { bad++ } END { print bad ? "no" : "yes" }' "$WORK/create.txt")
+row "5c. Create a key: server time beyond its BCrypt hash, ms (median of 5: $create_total ms total, BCrypt $create_bcrypt ms, one hash each: $hashes_ok)" \
+  "$overhead" "$create_bcrypt ms BCrypt" "$(ratio "$overhead" "$create_bcrypt")" "< 5 ms" \
+  "$( [ "$hashes_ok" = yes ] && verdict "$overhead" "<" 5 || echo FAIL)"
+
+# ---- 6. Memory ----
+hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+sampled=$(sort -n "$WORK/rss.txt" | tail -1)
+max_kb=$(( hwm > sampled ? hwm : sampled ))
+rss_mb=$(awk -v k="$max_kb" 'BEGIN { printf "%.0f", k / 1024 }')
+row "6. Memory: peak server RSS over the whole run, MB ($(wc -l <"$WORK/rss.txt") samples)" "$rss_mb" "250 MB" "$(ratio "$rss_mb" 250)" "< 250 MB" "$(verdict "$rss_mb" "<" 250)"
+
+# ---- Report ----
+machine="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r), .NET SDK $(dotnet --version)"
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+factor=$(sed -n 's/.*"BCryptWorkFactor": *\([0-9]*\).*/\1/p' src/PleoKeys.Web/appsettings.json)
+{
+  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $machine; load average at the end $load."
+  echo "BCrypt work factor $factor; wrk $CONNECTIONS connections, $ROUNDS alternating rounds of ${SECONDS_PER_ROUND}s per side after ${WARMUP}s warm-up."
+  echo
+  echo "| scenario | figure | baseline (same run) | ratio | target | result |"
+  echo "|---|---|---|---|---|---|"
+  printf '%s\n' "${ROWS[@]}"
+} >"$WORK/results.md"
+
+cp "$WORK/results.md" bench/results.md
+doc=docs/PERFORMANCE.md
+if [ -f "$doc" ] && grep -q '<!-- bench:results:start -->' "$doc"; then
+  awk -v file="$WORK/results.md" '
+    /<!-- bench:results:start -->/ { print; while ((getline line < file) > 0) print line; skip = 1; next }
+    /<!-- bench:results:end -->/ { skip = 0 }
+    !skip' "$doc" >"$WORK/doc.md" && cp "$WORK/doc.md" "$doc"
+fi
+
+echo
+cat "$WORK/results.md"
+echo
+if grep -q '| FAIL |$' "$WORK/results.md"; then
+  echo "bench: some targets FAILED"
+  exit 1
+fi
+echo "bench: all targets PASS"
