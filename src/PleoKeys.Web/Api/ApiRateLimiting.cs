@@ -34,8 +34,7 @@ public static class ApiRateLimiting
         Func<object, Task> writeHeaders = state =>
         {
             var context = (HttpContext)state;
-            var keyId = context.User.FindFirst(ApiKeyDefaults.KeyIdClaim)?.Value;
-            if (keyId is not null && limiters.Describe(keyId) is { } limit)
+            if (ApiKeyFeature.KeyIdOf(context) is { } keyId && limiters.Describe(keyId) is { } limit)
             {
                 var headers = context.Response.Headers;
                 headers["RateLimit-Limit"] = limit.Limit.ToString(CultureInfo.InvariantCulture);
@@ -96,6 +95,8 @@ public sealed class PerKeyLimiters(IOptions<PleoKeysOptions> options, TimeProvid
 
 public sealed class PerKeyRateLimitPolicy(PerKeyLimiters limiters) : IRateLimiterPolicy<string>
 {
+    private readonly Func<string, RateLimiter> _create = limiters.Create;
+
     public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => async (ctx, _) =>
     {
         var retry = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(60);
@@ -106,9 +107,9 @@ public sealed class PerKeyRateLimitPolicy(PerKeyLimiters limiters) : IRateLimite
 
     public RateLimitPartition<string> GetPartition(HttpContext httpContext)
     {
-        var keyId = httpContext.User.FindFirst(ApiKeyDefaults.KeyIdClaim)?.Value;
+        var keyId = ApiKeyFeature.KeyIdOf(httpContext);
         return keyId is null
             ? RateLimitPartition.GetNoLimiter("anonymous")
-            : RateLimitPartition.Get(keyId, limiters.Create);
+            : RateLimitPartition.Get(keyId, _create);
     }
 }

@@ -34,6 +34,10 @@ public static class ApiKeyFeature
 {
     public static KeySnapshot Of(HttpContext context) =>
         context.Features.Get<KeySnapshot>() ?? throw new InvalidOperationException("No API key authenticated this request.");
+
+    /// <summary>The key id behind the request, if a key authenticated it (read without searching the claims).</summary>
+    public static string? KeyIdOf(HttpContext context) =>
+        context.Features.Get<KeySnapshot>()?.KeyId ?? context.User.FindFirst(ApiKeyDefaults.KeyIdClaim)?.Value;
 }
 
 /// <summary>

@@ -60,11 +60,11 @@ public static class Benchmark
 
         var bench = app.MapGroup("/bench").AllowAnonymous().ExcludeFromDescription();
         bench.MapGet("/anonymous", () => TypedResults.Ok(PleoApi.ToInstallation(key)));
-        bench.MapGet("/stats", (KeyVerifier verifier) => TypedResults.Ok(new BenchmarkStats(verifier.BCryptVerifies, GC.GetTotalAllocatedBytes(precise: true))));
+        bench.MapGet("/stats", (KeyVerifier verifier) => TypedResults.Ok(new BenchmarkStats(verifier.BCryptVerifies, GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0))));
         return app;
     }
 
-    public sealed record BenchmarkStats(long BCryptVerifies, long AllocatedBytes);
+    public sealed record BenchmarkStats(long BCryptVerifies, long AllocatedBytes, int Collections);
 
     private sealed class RequestTiming(long started)
     {
