@@ -84,6 +84,7 @@ builder.Services.AddAuthentication(o =>
     .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, o =>
         o.ForwardDefaultSelector = c => PleoApi.IsApiPath(c.Request.Path) ? null : IdentityConstants.ApplicationScheme);
 builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ApiAuthorizationResultHandler>();
+builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.Policy.IPolicyEvaluator, ApiKeyPolicyEvaluator>();
 builder.Services.AddApiRateLimiting();
 builder.Services.AddSignInRateLimiting();
 builder.Services.AddPleoOpenApi();
@@ -151,8 +152,8 @@ app.UseRouting();
 app.UseAuthentication();
 app.UseAuthorization();
 // After authorization, so the API key's identity is known and the limit is per key.
-app.UseRateLimitHeaders();
 app.UseRateLimiter();
+app.UseRateLimitHeaders();
 
 // ---- Endpoints ----
 app.MapRazorPages();

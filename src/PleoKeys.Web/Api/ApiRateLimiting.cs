@@ -27,28 +27,21 @@ public static class ApiRateLimiting
         return services;
     }
 
-    /// <summary>Adds the RateLimit-* headers to every API response that has a key behind it.</summary>
+    /// <summary>
+    /// Adds the RateLimit-* headers to every API response that has a key behind it. Runs after the rate
+    /// limiter let the request in, so the headers count this request; a refused request gets them from
+    /// <see cref="PerKeyRateLimitPolicy.OnRejected"/>.
+    /// </summary>
     public static IApplicationBuilder UseRateLimitHeaders(this IApplicationBuilder app)
     {
         var limiters = app.ApplicationServices.GetRequiredService<PerKeyLimiters>();
-        Func<object, Task> writeHeaders = state =>
-        {
-            var context = (HttpContext)state;
-            if (ApiKeyFeature.KeyIdOf(context) is { } keyId && limiters.Describe(keyId) is { } limit)
-            {
-                var headers = context.Response.Headers;
-                headers["RateLimit-Limit"] = limit.Limit.ToString(CultureInfo.InvariantCulture);
-                headers["RateLimit-Remaining"] = limit.Remaining.ToString(CultureInfo.InvariantCulture);
-                headers["RateLimit-Reset"] = limit.ResetSeconds.ToString(CultureInfo.InvariantCulture);
-            }
-
-            return Task.CompletedTask;
-        };
-
-        // No closure per request: the callback is made once and gets the request as its state.
         return app.Use((context, next) =>
         {
-            context.Response.OnStarting(writeHeaders, context);
+            if (context.Features.Get<KeySnapshot>() is { } key)
+            {
+                limiters.WriteHeaders(key.KeyId, context.Response.Headers);
+            }
+
             return next(context);
         });
     }
@@ -60,7 +53,23 @@ public sealed class PerKeyLimiters(IOptions<PleoKeysOptions> options, TimeProvid
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<string, (FixedWindowRateLimiter Limiter, long Started)> _limiters = new(StringComparer.Ordinal);
 
+    private static readonly string[] SmallNumbers = [.. Enumerable.Range(0, 61).Select(n => n.ToString(CultureInfo.InvariantCulture))];
+    private string? _limitText;
+
     public int Limit => Math.Max(1, options.Value.RequestsPerMinute);
+
+    /// <summary>Writes RateLimit-Limit, -Remaining and -Reset for the key, when it has a limiter.</summary>
+    public void WriteHeaders(string keyId, IHeaderDictionary headers)
+    {
+        if (Describe(keyId) is not { } limit)
+        {
+            return;
+        }
+
+        headers["RateLimit-Limit"] = _limitText ??= limit.Limit.ToString(CultureInfo.InvariantCulture);
+        headers["RateLimit-Remaining"] = limit.Remaining < SmallNumbers.Length ? SmallNumbers[limit.Remaining] : limit.Remaining.ToString(CultureInfo.InvariantCulture);
+        headers["RateLimit-Reset"] = limit.ResetSeconds < SmallNumbers.Length ? SmallNumbers[limit.ResetSeconds] : limit.ResetSeconds.ToString(CultureInfo.InvariantCulture);
+    }
 
     /// <summary>Called by the rate limiter middleware when it has no live limiter for the key.</summary>
     public FixedWindowRateLimiter Create(string keyId)
@@ -100,6 +109,11 @@ public sealed class PerKeyRateLimitPolicy(PerKeyLimiters limiters) : IRateLimite
     public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => async (ctx, _) =>
     {
         var retry = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(60);
+        if (ApiKeyFeature.KeyIdOf(ctx.HttpContext) is { } keyId)
+        {
+            limiters.WriteHeaders(keyId, ctx.HttpContext.Response.Headers);
+        }
+
         ctx.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         await ApiKeyAuthenticationHandler.WriteProblemAsync(ctx.HttpContext, StatusCodes.Status429TooManyRequests, "Rate limit exceeded",
             $"This API key made more than {limiters.Limit} requests in a minute. Wait {Math.Ceiling(retry.TotalSeconds)} seconds and slow down.");

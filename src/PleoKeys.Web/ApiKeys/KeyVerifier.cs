@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.RateLimiting;
@@ -88,7 +89,11 @@ public sealed class KeyVerifier : IDisposable
     private readonly TimeProvider _time;
     private readonly KeyEnvironment _environment;
     private readonly byte[] _digestKey = RandomNumberGenerator.GetBytes(32);
+    private const int DigestLength = HMACSHA256.HashSizeInBytes;
+
     private readonly ConcurrentDictionary<string, Entry> _verified = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _verifiedByKeyId;
+    private readonly ThreadLocal<IncrementalHash> _hmac;
     private readonly ConcurrentDictionary<string, Lazy<Task<VerifyResult>>> _inFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _changes = new(StringComparer.Ordinal);
     private long _epoch;
@@ -106,6 +111,8 @@ public sealed class KeyVerifier : IDisposable
         var o = options.Value;
         _environment = o.Environment;
         _bcryptGate = new SemaphoreSlim(Math.Max(1, Environment.ProcessorCount - 1));
+        _verifiedByKeyId = _verified.GetAlternateLookup<ReadOnlySpan<char>>();
+        _hmac = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _digestKey), trackAllValues: true);
         _failuresPerClient = FailureBudget(o.FailedAuthPerMinutePerClient);
         _failuresPerKey = FailureBudget(o.FailedAuthPerMinutePerKey);
     }
@@ -113,7 +120,19 @@ public sealed class KeyVerifier : IDisposable
     /// <summary>How often a key had changed (and all keys had been invalidated) when its state was read.</summary>
     private readonly record struct Version(long Changes, long Epoch);
 
-    private sealed record State(KeySnapshot Snapshot, Version ReadAt);
+    /// <summary>A key's state as read, with the answers it gives made once (a request allocates none).</summary>
+    private sealed class State(KeySnapshot snapshot, Version readAt)
+    {
+        public KeySnapshot Snapshot { get; } = snapshot;
+
+        public Version ReadAt { get; } = readAt;
+
+        public VerifyResult Valid { get; } = new(VerifyOutcome.Valid, snapshot);
+
+        public VerifyResult Expired { get; } = new(VerifyOutcome.Expired, snapshot);
+
+        public VerifyResult Deleted { get; } = new(VerifyOutcome.Deleted, snapshot);
+    }
 
     private sealed class Entry(byte[] digest, State state)
     {
@@ -128,7 +147,48 @@ public sealed class KeyVerifier : IDisposable
 
     private long _bcryptVerifies;
 
-    public async Task<VerifyResult> VerifyAsync(string presented, string? client, CancellationToken ct = default)
+    /// <summary>
+    /// Decides a presented key. A key verified before, whose state is current, is decided synchronously
+    /// without allocating (see <see cref="TryVerifyCached"/>); anything else takes the full path.
+    /// </summary>
+    public ValueTask<VerifyResult> VerifyAsync(string presented, string? client, CancellationToken ct = default) =>
+        TryVerifyCached(presented, out var cached)
+            ? ValueTask.FromResult(cached)
+            : new ValueTask<VerifyResult>(VerifyFullAsync(presented, client, ct));
+
+    /// <summary>
+    /// The hot path: a key this process verified before, presented again. One HMAC of the presented text
+    /// and a lookup by its key id; true only when the digest matches a verified key and that key's cached
+    /// state is current, with the answer (valid, expired or deleted). A digest match means the text is the
+    /// very key once verified, so its format, checksum and environment need no second look. False sends
+    /// the caller to <see cref="VerifyAsync"/>, which decides everything else.
+    /// </summary>
+    public bool TryVerifyCached(ReadOnlySpan<char> presented, [NotNullWhen(true)] out VerifyResult? result)
+    {
+        result = null;
+        if (presented.Length != ApiKeyFormat.Length
+            || !_verifiedByKeyId.TryGetValue(presented.Slice(ApiKeyFormat.PrefixLength, ApiKeyFormat.KeyIdLength), out var entry))
+        {
+            return false;
+        }
+
+        Span<byte> digest = stackalloc byte[DigestLength];
+        if (!TryDigest(presented, digest) || !CryptographicOperations.FixedTimeEquals(entry.Digest, digest))
+        {
+            return false;
+        }
+
+        var state = entry.State;
+        if (state.ReadAt != CurrentVersion(state.Snapshot.KeyId))
+        {
+            return false;
+        }
+
+        result = Judge(state);
+        return true;
+    }
+
+    private async Task<VerifyResult> VerifyFullAsync(string presented, string? client, CancellationToken ct)
     {
         var formatError = ApiKeyFormat.TryParse(presented, out var parsed);
         if (formatError != KeyFormatError.None)
@@ -196,7 +256,7 @@ public sealed class KeyVerifier : IDisposable
         var version = CurrentVersion(keyId);
         if (state.ReadAt == version)
         {
-            return Judge(state.Snapshot);
+            return Judge(state);
         }
 
         // The key changed since its state was read: read the state again (the version first, so a change
@@ -210,8 +270,9 @@ public sealed class KeyVerifier : IDisposable
         }
 
         // Racing re-reads may publish out of order; an older one only causes another re-read later.
-        entry.State = new State(fresh, version);
-        return Judge(fresh);
+        var refreshed = new State(fresh, version);
+        entry.State = refreshed;
+        return Judge(refreshed);
     }
 
     private async Task<VerifyResult> FlyAsync(ParsedApiKey parsed, byte[] digest, string flightKey, Lazy<Task<VerifyResult>> self)
@@ -265,14 +326,15 @@ public sealed class KeyVerifier : IDisposable
             return new VerifyResult(VerifyOutcome.UnknownOrWrongSecret);
         }
 
-        _verified[parsed.KeyId] = new Entry(digest, new State(snapshot, version));
-        return Judge(snapshot);
+        var state = new State(snapshot, version);
+        _verified[parsed.KeyId] = new Entry(digest, state);
+        return Judge(state);
     }
 
-    private VerifyResult Judge(KeySnapshot key) =>
-        key.DeletedAtUtc is not null ? new VerifyResult(VerifyOutcome.Deleted, key)
-        : Now >= key.ExpiresAtUtc ? new VerifyResult(VerifyOutcome.Expired, key)
-        : new VerifyResult(VerifyOutcome.Valid, key);
+    private VerifyResult Judge(State state) =>
+        state.Snapshot.DeletedAtUtc is not null ? state.Deleted
+        : Now >= state.Snapshot.ExpiresAtUtc ? state.Expired
+        : state.Valid;
 
     private VerifyResult Fail(VerifyOutcome outcome, string? client, string? keyId, KeyEnvironment? environment = null)
     {
@@ -347,9 +409,33 @@ public sealed class KeyVerifier : IDisposable
 
     private byte[] Digest(string presented)
     {
+        var digest = new byte[DigestLength];
+        if (!TryDigest(presented, digest))
+        {
+            // Not a well-formed key (callers check first); hash its UTF-8 instead, never matched by a key's digest.
+            HMACSHA256.HashData(_digestKey, Encoding.UTF8.GetBytes(presented), digest);
+        }
+
+        return digest;
+    }
+
+    /// <summary>
+    /// The HMAC of a key's text, with an HMAC per thread that keeps the per-process secret's prepared state
+    /// (a fresh one-shot HMAC sets the secret up again each time). False when the text is not ASCII, which
+    /// no key is.
+    /// </summary>
+    private bool TryDigest(ReadOnlySpan<char> presented, Span<byte> digest)
+    {
+        if (presented.Length > ApiKeyFormat.Length || !Ascii.IsValid(presented))
+        {
+            return false;
+        }
+
         Span<byte> ascii = stackalloc byte[ApiKeyFormat.Length];
         var n = Encoding.ASCII.GetBytes(presented, ascii);
-        return HMACSHA256.HashData(_digestKey, ascii[..n]);
+        var hmac = _hmac.Value!;
+        hmac.AppendData(ascii[..n]);
+        return hmac.TryGetHashAndReset(digest, out _);
     }
 
     private static PartitionedRateLimiter<string> FailureBudget(int perMinute) =>
@@ -358,6 +444,12 @@ public sealed class KeyVerifier : IDisposable
 
     public void Dispose()
     {
+        foreach (var hmac in _hmac.Values)
+        {
+            hmac.Dispose();
+        }
+
+        _hmac.Dispose();
         _bcryptGate.Dispose();
         _failuresPerClient.Dispose();
         _failuresPerKey.Dispose();

@@ -61,14 +61,38 @@ public sealed class ApiKeyAuthenticationHandler(
 
     private sealed record Problem(int Status, string Title, string Detail, TimeSpan? RetryAfter = null);
 
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    private static readonly Task<AuthenticateResult> NoCredentials = Task.FromResult(AuthenticateResult.NoResult());
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
         if (string.IsNullOrEmpty(header))
         {
-            return AuthenticateResult.NoResult();
+            return NoCredentials;
         }
 
+        // The hot path: 'Basic base64(KEY:)' with a key this process verified before, decided from the
+        // verifier's cache without a string of the key or any await.
+        Span<char> key = stackalloc char[ApiKeyFormat.Length];
+        if (TryReadPlainBasicKey(header, key) && verifier.TryVerifyCached(key, out var cached) && cached.Succeeded)
+        {
+            var recording = lastUsed.RecordAsync(cached.Key!.Id, Context.Connection.RemoteIpAddress);
+            return recording.IsCompletedSuccessfully
+                ? Task.FromResult(Accept(cached.Key))
+                : AcceptAfterAsync(recording, cached.Key);
+        }
+
+        return AuthenticateFullyAsync(header);
+    }
+
+    private async Task<AuthenticateResult> AcceptAfterAsync(Task recording, KeySnapshot key)
+    {
+        await recording;
+        return Accept(key);
+    }
+
+    private async Task<AuthenticateResult> AuthenticateFullyAsync(string header)
+    {
         var presented = ReadKey(header, out var why);
         if (presented is null)
         {
@@ -110,24 +134,27 @@ public sealed class ApiKeyAuthenticationHandler(
                 return Failure(401, "Invalid API key", "This API key is not valid. Check that it was copied whole, or create a new key under Settings → API Keys.");
         }
 
-        var parts = PrincipalParts.Of(key!);
-        // On starting, so that every answer to this key carries it, whoever writes the response.
-        Response.OnStarting(static state =>
-        {
-            var context = (HttpContext)state;
-            context.Response.Headers[ApiKeyDefaults.ExpiresHeader] = PrincipalParts.Of(ApiKeyFeature.Of(context)).Expires;
-            return Task.CompletedTask;
-        }, Context);
-        await lastUsed.RecordAsync(key!.Id, client);
-        Context.Features.Set(key);
-
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(parts.Claims, Scheme.Name));
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+        await lastUsed.RecordAsync(key!.Id, Context.Connection.RemoteIpAddress);
+        return Accept(key);
     }
 
     /// <summary>
-    /// The claims and expiry header of a key state, built once per state rather than once per request
-    /// (a refreshed state is a new snapshot, so it gets new parts). The identity copies the claims.
+    /// Lets the request in as the key: the key's state becomes a request feature (endpoints answer from it),
+    /// its expiry a response header (set now, so every answer to this key carries it, whoever writes it),
+    /// and its claims the request's identity.
+    /// </summary>
+    private AuthenticateResult Accept(KeySnapshot key)
+    {
+        var parts = PrincipalParts.Of(key);
+        Context.Features.Set(key);
+        Response.Headers[ApiKeyDefaults.ExpiresHeader] = parts.Expires;
+        // The identity is built once per key state and cannot be changed; each request gets its own principal.
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(parts.Identity), Scheme.Name));
+    }
+
+    /// <summary>
+    /// The identity and expiry header of a key state, built once per state rather than once per request
+    /// (a refreshed state is a new snapshot, so it gets new parts).
     /// </summary>
     private sealed class PrincipalParts
     {
@@ -135,7 +162,7 @@ public sealed class ApiKeyAuthenticationHandler(
 
         private PrincipalParts(KeySnapshot key)
         {
-            Claims =
+            Identity = new ReadOnlyClaimsIdentity(
             [
                 new(ClaimTypes.NameIdentifier, key.Id.ToString()),
                 new(ApiKeyDefaults.KeyIdClaim, key.KeyId),
@@ -144,15 +171,31 @@ public sealed class ApiKeyAuthenticationHandler(
                 new(ApiKeyDefaults.CompanyClaim, key.CompanyId.ToString()),
                 new(ApiKeyDefaults.OrganisationClaim, key.OrganisationId.ToString()),
                 .. key.Scopes.Select(s => new Claim(ApiKeyDefaults.ScopeClaim, s)),
-            ];
+            ], ApiKeyDefaults.Scheme);
             Expires = key.ExpiresAtUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         }
 
-        public Claim[] Claims { get; }
+        public ClaimsIdentity Identity { get; }
 
         public string Expires { get; }
 
         public static PrincipalParts Of(KeySnapshot key) => Cache.GetValue(key, static k => new PrincipalParts(k));
+    }
+
+    /// <summary>An identity shared by the requests of one key state, so nothing may add or remove its claims.</summary>
+    private sealed class ReadOnlyClaimsIdentity(IEnumerable<Claim> claims, string authenticationType)
+        : ClaimsIdentity(claims, authenticationType)
+    {
+        public override void AddClaim(Claim claim) => throw ReadOnly();
+
+        public override void AddClaims(IEnumerable<Claim?> claims) => throw ReadOnly();
+
+        public override void RemoveClaim(Claim? claim) => throw ReadOnly();
+
+        public override bool TryRemoveClaim(Claim? claim) => throw ReadOnly();
+
+        private static InvalidOperationException ReadOnly() =>
+            new("An API key's identity is shared by its requests and cannot be changed; add another identity to the principal instead.");
     }
 
     private AuthenticateResult Failure(int status, string title, string detail, TimeSpan? retryAfter = null)
@@ -230,22 +273,37 @@ public sealed class ApiKeyAuthenticationHandler(
     /// </summary>
     private static string? ReadPlainBasic(string header)
     {
+        Span<byte> decoded = stackalloc byte[MaxHeaderLength];
+        var user = DecodePlainBasicUser(header, decoded);
+        return user.IsEmpty ? null : Encoding.UTF8.GetString(user);
+    }
+
+    /// <summary>The hot path's reading: the user name of a plain Basic header, when it has a key's length, as ASCII chars.</summary>
+    private static bool TryReadPlainBasicKey(string header, Span<char> key)
+    {
+        Span<byte> decoded = stackalloc byte[((ApiKeyFormat.Length + 1 + 2) / 3 * 3) + 3];
+        var user = header.Length <= 6 + (decoded.Length * 4 / 3) ? DecodePlainBasicUser(header, decoded) : default;
+        return user.Length == key.Length && Encoding.ASCII.TryGetChars(user, key, out var written) && written == key.Length;
+    }
+
+    /// <summary>The bytes before the first ':' of a plain <c>Basic base64</c> header, or empty when it is anything else.</summary>
+    private static ReadOnlySpan<byte> DecodePlainBasicUser(string header, Span<byte> buffer)
+    {
         const string prefix = "Basic ";
         if (header.Length > MaxHeaderLength || !header.StartsWith(prefix, StringComparison.Ordinal))
         {
-            return null;
+            return default;
         }
 
         var encoded = header.AsSpan(prefix.Length);
-        Span<byte> decoded = stackalloc byte[(encoded.Length * 3 / 4) + 3];
-        if (encoded.IsEmpty || encoded.ContainsAnyExcept(Base64Chars) || !Convert.TryFromBase64Chars(encoded, decoded, out var length))
+        if (encoded.IsEmpty || encoded.ContainsAnyExcept(Base64Chars) || !Convert.TryFromBase64Chars(encoded, buffer, out var length))
         {
-            return null;
+            return default;
         }
 
         // ':' never occurs inside a multi-byte UTF-8 sequence, so the first ':' byte ends the user name.
-        var colon = decoded[..length].IndexOf((byte)':');
-        return colon > 0 ? Encoding.UTF8.GetString(decoded[..colon]) : null;
+        var colon = buffer[..length].IndexOf((byte)':');
+        return colon > 0 ? buffer[..colon] : default;
     }
 
     private static string Truncate(string s) => s.Length <= 20 ? s : s[..20] + "…";
@@ -290,15 +348,21 @@ public sealed class LastUsedRecorder(IServiceScopeFactory scopes, TimeProvider t
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, DateTime> _lastWrite = new();
 
-    public async Task RecordAsync(Guid keyRowId, string? ip)
+    /// <summary>Completes at once unless this key's minute is up, when it writes the time and address.</summary>
+    public Task RecordAsync(Guid keyRowId, System.Net.IPAddress? ip)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var previous = _lastWrite.GetValueOrDefault(keyRowId, DateTime.MinValue);
         if (now - previous < Interval || !_lastWrite.TryUpdate(keyRowId, now, previous) && !_lastWrite.TryAdd(keyRowId, now))
         {
-            return;
+            return Task.CompletedTask;
         }
 
+        return WriteAsync(keyRowId, now, ip?.ToString());
+    }
+
+    private async Task WriteAsync(Guid keyRowId, DateTime now, string? ip)
+    {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         await db.ApiKeys.Where(k => k.Id == keyRowId)
