@@ -64,7 +64,7 @@ public sealed class ApiKeyPolicyEvaluator(IHttpContextAccessor accessor) : IPoli
         AuthorizationPolicy policy, AuthenticateResult authenticationResult, HttpContext context, object? resource)
     {
         if (authenticationResult.Succeeded
-            && context.Features.Get<KeySnapshot>() is { } key
+            && ApiKeyFeature.Find(context) is { } key
             && Demands.GetValue(policy, ScopeDemand.Of).AnyOf is { } anyOf
             && anyOf.All(scopes => scopes.Any(key.Scopes.Contains)))
         {

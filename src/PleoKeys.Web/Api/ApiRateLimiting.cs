@@ -37,7 +37,7 @@ public static class ApiRateLimiting
         var limiters = app.ApplicationServices.GetRequiredService<PerKeyLimiters>();
         return app.Use((context, next) =>
         {
-            if (context.Features.Get<KeySnapshot>() is { } key)
+            if (ApiKeyFeature.Find(context) is { } key)
             {
                 limiters.WriteHeaders(key.KeyId, context.Response.Headers);
             }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.RateLimiting;
@@ -94,6 +95,9 @@ public sealed class KeyVerifier : IDisposable
     private readonly ConcurrentDictionary<string, Entry> _verified = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _verifiedByKeyId;
     private readonly ThreadLocal<IncrementalHash> _hmac;
+
+    /// <summary>Credential strings (weakly held: an entry goes with its string) and the verified key each carried.</summary>
+    private readonly ConditionalWeakTable<string, Entry> _credentials = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<VerifyResult>>> _inFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _changes = new(StringComparer.Ordinal);
     private long _epoch;
@@ -140,6 +144,9 @@ public sealed class KeyVerifier : IDisposable
 
         // Replaced whole, so a reader never sees a snapshot with another snapshot's version.
         public volatile State State = state;
+
+        /// <summary>Set when the entry leaves the cache; credentials remembered against it no longer count.</summary>
+        public volatile bool Retired;
     }
 
     /// <summary>Counts the BCrypt verifies this verifier ran (for tests and the benchmark).</summary>
@@ -152,7 +159,7 @@ public sealed class KeyVerifier : IDisposable
     /// without allocating (see <see cref="TryVerifyCached"/>); anything else takes the full path.
     /// </summary>
     public ValueTask<VerifyResult> VerifyAsync(string presented, string? client, CancellationToken ct = default) =>
-        TryVerifyCached(presented, out var cached)
+        TryVerifyCached(presented, null, out var cached)
             ? ValueTask.FromResult(cached)
             : new ValueTask<VerifyResult>(VerifyFullAsync(presented, client, ct));
 
@@ -163,7 +170,11 @@ public sealed class KeyVerifier : IDisposable
     /// very key once verified, so its format, checksum and environment need no second look. False sends
     /// the caller to <see cref="VerifyAsync"/>, which decides everything else.
     /// </summary>
-    public bool TryVerifyCached(ReadOnlySpan<char> presented, [NotNullWhen(true)] out VerifyResult? result)
+    /// <param name="credential">
+    /// The string the key came in (the Authorization header), remembered against the key when it matches,
+    /// for <see cref="TryVerifyCachedCredential"/>.
+    /// </param>
+    public bool TryVerifyCached(ReadOnlySpan<char> presented, string? credential, [NotNullWhen(true)] out VerifyResult? result)
     {
         result = null;
         if (presented.Length != ApiKeyFormat.Length
@@ -173,14 +184,39 @@ public sealed class KeyVerifier : IDisposable
         }
 
         Span<byte> digest = stackalloc byte[DigestLength];
-        if (!TryDigest(presented, digest) || !CryptographicOperations.FixedTimeEquals(entry.Digest, digest))
+        if (!TryDigest(presented, digest) || !CryptographicOperations.FixedTimeEquals(entry.Digest, digest)
+            || !TryJudgeCurrent(entry, out result))
         {
             return false;
         }
 
-        var state = entry.State;
-        if (state.ReadAt != CurrentVersion(state.Snapshot.KeyId))
+        if (credential is not null)
         {
+            _credentials.AddOrUpdate(credential, entry);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The hotter path: the very string object a verified key came in before. Kestrel hands a keep-alive
+    /// connection the same header string for as long as its bytes stay the same, so a client calling again
+    /// with its key costs a reference lookup here, not an HMAC. The key's state is checked as on every path:
+    /// a deleted, changed or expired key is never let in from here.
+    /// </summary>
+    public bool TryVerifyCachedCredential(string credential, [NotNullWhen(true)] out VerifyResult? result)
+    {
+        result = null;
+        return _credentials.TryGetValue(credential, out var entry) && TryJudgeCurrent(entry, out result);
+    }
+
+    /// <summary>The answer from the entry's cached state, when the entry is still cached and its state current.</summary>
+    private bool TryJudgeCurrent(Entry entry, [NotNullWhen(true)] out VerifyResult? result)
+    {
+        var state = entry.State;
+        if (entry.Retired || state.ReadAt != CurrentVersion(state.Snapshot.KeyId))
+        {
+            result = null;
             return false;
         }
 
@@ -265,6 +301,7 @@ public sealed class KeyVerifier : IDisposable
         var fresh = await _store.FindAsync(keyId, ct);
         if (fresh is null || fresh.SecretHash != state.Snapshot.SecretHash)
         {
+            entry.Retired = true;
             _verified.TryRemove(new KeyValuePair<string, Entry>(keyId, entry));
             return Fail(VerifyOutcome.UnknownOrWrongSecret, client, keyId);
         }
@@ -327,7 +364,11 @@ public sealed class KeyVerifier : IDisposable
         }
 
         var state = new State(snapshot, version);
-        _verified[parsed.KeyId] = new Entry(digest, state);
+        _verified.AddOrUpdate(parsed.KeyId, static (_, added) => added, static (_, old, added) =>
+        {
+            old.Retired = true;
+            return added;
+        }, new Entry(digest, state));
         return Judge(state);
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
@@ -27,17 +28,41 @@ public static class ApiKeyDefaults
 }
 
 /// <summary>
-/// The verified key behind an API request, kept as a request feature by the handler so an endpoint
-/// can answer from the key's state without reading its row again.
+/// The verified key behind an API request. The request's user is the key's <see cref="ApiKeyPrincipal"/>,
+/// which carries the key's state, so an endpoint can answer from it without reading its row again.
 /// </summary>
 public static class ApiKeyFeature
 {
     public static KeySnapshot Of(HttpContext context) =>
-        context.Features.Get<KeySnapshot>() ?? throw new InvalidOperationException("No API key authenticated this request.");
+        Find(context) ?? throw new InvalidOperationException("No API key authenticated this request.");
+
+    /// <summary>The key behind the request, if a key authenticated it.</summary>
+    public static KeySnapshot? Find(HttpContext context) => (context.User as ApiKeyPrincipal)?.Key;
 
     /// <summary>The key id behind the request, if a key authenticated it (read without searching the claims).</summary>
-    public static string? KeyIdOf(HttpContext context) =>
-        context.Features.Get<KeySnapshot>()?.KeyId ?? context.User.FindFirst(ApiKeyDefaults.KeyIdClaim)?.Value;
+    public static string? KeyIdOf(HttpContext context) => Find(context)?.KeyId;
+}
+
+/// <summary>
+/// The user of a request made with an API key: one per key state, shared by that state's requests (it is
+/// made once, like the answer the handler gives), so neither it nor its identity can be changed.
+/// </summary>
+public sealed class ApiKeyPrincipal : ClaimsPrincipal
+{
+    internal ApiKeyPrincipal(KeySnapshot key, ClaimsIdentity identity)
+        : base(identity)
+    {
+        Key = key;
+    }
+
+    public KeySnapshot Key { get; }
+
+    public override void AddIdentity(ClaimsIdentity identity) => throw ReadOnly();
+
+    public override void AddIdentities(IEnumerable<ClaimsIdentity> identities) => throw ReadOnly();
+
+    internal static InvalidOperationException ReadOnly() =>
+        new("An API key's principal is shared by the key's requests and cannot be changed.");
 }
 
 /// <summary>
@@ -72,23 +97,31 @@ public sealed class ApiKeyAuthenticationHandler(
         }
 
         // The hot path: 'Basic base64(KEY:)' with a key this process verified before, decided from the
-        // verifier's cache without a string of the key or any await.
-        Span<char> key = stackalloc char[ApiKeyFormat.Length];
-        if (TryReadPlainBasicKey(header, key) && verifier.TryVerifyCached(key, out var cached) && cached.Succeeded)
+        // verifier's cache without a string of the key or any await; the same header string as an earlier
+        // request of this connection does not even need decoding.
+        if (verifier.TryVerifyCachedCredential(header, out var cached) && cached.Succeeded
+            || TryVerifyPlainBasicCached(header, out cached))
         {
             var recording = lastUsed.RecordAsync(cached.Key!.Id, Context.Connection.RemoteIpAddress);
             return recording.IsCompletedSuccessfully
-                ? Task.FromResult(Accept(cached.Key))
+                ? Accept(cached.Key)
                 : AcceptAfterAsync(recording, cached.Key);
         }
 
         return AuthenticateFullyAsync(header);
     }
 
+    private bool TryVerifyPlainBasicCached(string header, [NotNullWhen(true)] out VerifyResult? cached)
+    {
+        Span<char> key = stackalloc char[ApiKeyFormat.Length];
+        cached = null;
+        return TryReadPlainBasicKey(header, key) && verifier.TryVerifyCached(key, header, out cached) && cached.Succeeded;
+    }
+
     private async Task<AuthenticateResult> AcceptAfterAsync(Task recording, KeySnapshot key)
     {
         await recording;
-        return Accept(key);
+        return await Accept(key);
     }
 
     private async Task<AuthenticateResult> AuthenticateFullyAsync(string header)
@@ -135,26 +168,26 @@ public sealed class ApiKeyAuthenticationHandler(
         }
 
         await lastUsed.RecordAsync(key!.Id, Context.Connection.RemoteIpAddress);
-        return Accept(key);
+        return await Accept(key);
     }
 
     /// <summary>
-    /// Lets the request in as the key: the key's state becomes a request feature (endpoints answer from it),
-    /// its expiry a response header (set now, so every answer to this key carries it, whoever writes it),
-    /// and its claims the request's identity.
+    /// Lets the request in as the key: its principal (which carries the key's state; endpoints answer from
+    /// it) becomes the user, and its expiry a response header (set now, so every answer to this key carries
+    /// it, whoever writes it).
     /// </summary>
-    private AuthenticateResult Accept(KeySnapshot key)
+    private Task<AuthenticateResult> Accept(KeySnapshot key)
     {
         var parts = PrincipalParts.Of(key);
-        Context.Features.Set(key);
         Response.Headers[ApiKeyDefaults.ExpiresHeader] = parts.Expires;
-        // The identity is built once per key state and cannot be changed; each request gets its own principal.
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(parts.Identity), Scheme.Name));
+        return parts.Result;
     }
 
     /// <summary>
-    /// The identity and expiry header of a key state, built once per state rather than once per request
-    /// (a refreshed state is a new snapshot, so it gets new parts).
+    /// A key state's principal, expiry header and authentication answer, made once per state rather than
+    /// once per request (a refreshed state is a new snapshot, so it gets new parts). Nothing can change
+    /// them: the principal and its identity refuse changes, and nothing in the app reads or writes the
+    /// ticket's properties on the API.
     /// </summary>
     private sealed class PrincipalParts
     {
@@ -162,7 +195,7 @@ public sealed class ApiKeyAuthenticationHandler(
 
         private PrincipalParts(KeySnapshot key)
         {
-            Identity = new ReadOnlyClaimsIdentity(
+            var identity = new ReadOnlyClaimsIdentity(
             [
                 new(ClaimTypes.NameIdentifier, key.Id.ToString()),
                 new(ApiKeyDefaults.KeyIdClaim, key.KeyId),
@@ -172,10 +205,11 @@ public sealed class ApiKeyAuthenticationHandler(
                 new(ApiKeyDefaults.OrganisationClaim, key.OrganisationId.ToString()),
                 .. key.Scopes.Select(s => new Claim(ApiKeyDefaults.ScopeClaim, s)),
             ], ApiKeyDefaults.Scheme);
+            Result = Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ApiKeyPrincipal(key, identity), ApiKeyDefaults.Scheme)));
             Expires = key.ExpiresAtUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         }
 
-        public ClaimsIdentity Identity { get; }
+        public Task<AuthenticateResult> Result { get; }
 
         public string Expires { get; }
 
@@ -186,16 +220,13 @@ public sealed class ApiKeyAuthenticationHandler(
     private sealed class ReadOnlyClaimsIdentity(IEnumerable<Claim> claims, string authenticationType)
         : ClaimsIdentity(claims, authenticationType)
     {
-        public override void AddClaim(Claim claim) => throw ReadOnly();
+        public override void AddClaim(Claim claim) => throw ApiKeyPrincipal.ReadOnly();
 
-        public override void AddClaims(IEnumerable<Claim?> claims) => throw ReadOnly();
+        public override void AddClaims(IEnumerable<Claim?> claims) => throw ApiKeyPrincipal.ReadOnly();
 
-        public override void RemoveClaim(Claim? claim) => throw ReadOnly();
+        public override void RemoveClaim(Claim? claim) => throw ApiKeyPrincipal.ReadOnly();
 
-        public override bool TryRemoveClaim(Claim? claim) => throw ReadOnly();
-
-        private static InvalidOperationException ReadOnly() =>
-            new("An API key's identity is shared by its requests and cannot be changed; add another identity to the principal instead.");
+        public override bool TryRemoveClaim(Claim? claim) => throw ApiKeyPrincipal.ReadOnly();
     }
 
     private AuthenticateResult Failure(int status, string title, string detail, TimeSpan? retryAfter = null)

@@ -174,6 +174,59 @@ public sealed class KeyVerifierTests : IDisposable
     }
 
     [Fact]
+    public async Task HotPaths_AnswerOnlyForTheVerifiedKey_AndForgetItAtDeletion()
+    {
+        var key = AddKey();
+        var header = "Basic " + Convert.ToBase64String(Encoding.ASCII.GetBytes(key + ":"));
+
+        // Nothing is decided from the cache before a BCrypt verify.
+        Assert.False(_verifier.TryVerifyCached(key, header, out _));
+        Assert.False(_verifier.TryVerifyCachedCredential(header, out _));
+        Assert.Equal(VerifyOutcome.Valid, (await _verifier.VerifyAsync(key, "client")).Outcome);
+
+        // The key's text decides; a wrong secret or a bad checksum under the same key id is not let in.
+        Assert.False(_verifier.TryVerifyCached(WrongSecret(key), null, out _));
+        Assert.False(_verifier.TryVerifyCached(key[..^1] + (key[^1] == 'a' ? 'b' : 'a'), null, out _));
+        Assert.True(_verifier.TryVerifyCached(key, header, out var byText));
+        Assert.Equal(VerifyOutcome.Valid, byText.Outcome);
+
+        // The header string it came in is remembered as that very object, not by its content.
+        Assert.True(_verifier.TryVerifyCachedCredential(header, out var byCredential));
+        Assert.Equal(VerifyOutcome.Valid, byCredential.Outcome);
+        Assert.False(_verifier.TryVerifyCachedCredential(new string(header.AsSpan()), out _));
+
+        MarkDeleted(key);
+        _verifier.Invalidate(KeyIdOf(key));
+        Assert.False(_verifier.TryVerifyCached(key, header, out _));
+        Assert.False(_verifier.TryVerifyCachedCredential(header, out _));
+        Assert.Equal(VerifyOutcome.Deleted, (await _verifier.VerifyAsync(key, "client")).Outcome);
+
+        // Once re-read, the hot paths give the deletion too, never a valid answer.
+        Assert.True(_verifier.TryVerifyCached(key, header, out var afterDeletion));
+        Assert.Equal(VerifyOutcome.Deleted, afterDeletion.Outcome);
+        Assert.True(_verifier.TryVerifyCachedCredential(header, out afterDeletion));
+        Assert.Equal(VerifyOutcome.Deleted, afterDeletion.Outcome);
+        Assert.Equal(1, _hasher.Verifies);
+    }
+
+    [Fact]
+    public async Task HotPaths_RefuseAnExpiredKey()
+    {
+        var expires = Now.UtcDateTime.AddDays(2);
+        var key = AddKey(expires);
+        var header = "Basic " + Convert.ToBase64String(Encoding.ASCII.GetBytes(key + ":"));
+        await _verifier.VerifyAsync(key, "client");
+        Assert.True(_verifier.TryVerifyCached(key, header, out _));
+
+        _time.SetUtcNow(new DateTimeOffset(expires));
+
+        Assert.True(_verifier.TryVerifyCachedCredential(header, out var result));
+        Assert.Equal(VerifyOutcome.Expired, result.Outcome);
+        Assert.True(_verifier.TryVerifyCached(key, null, out result));
+        Assert.Equal(VerifyOutcome.Expired, result.Outcome);
+    }
+
+    [Fact]
     public async Task InvalidateAll_RereadsEveryKey()
     {
         var one = AddKey();
