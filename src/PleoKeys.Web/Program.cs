@@ -144,6 +144,8 @@ if (benchmark)
 }
 
 app.UseSecurityHeaders();
+// A client over its failed-authentication budget is refused here, before the pipeline does any work for it.
+app.UseFailedAuthShedding();
 // Pages answer errors with an explanation page; the API answers with problem details.
 app.UseWhen(c => !PleoApi.IsApiPath(c.Request.Path), b => b.UseStatusCodePagesWithReExecute("/Status/{0}"));
 app.UseWhen(c => PleoApi.IsApiPath(c.Request.Path), b => b.UseStatusCodePages());

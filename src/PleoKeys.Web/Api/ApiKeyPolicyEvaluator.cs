@@ -22,12 +22,16 @@ public sealed class ApiKeyPolicyEvaluator(IHttpContextAccessor accessor) : IPoli
     private readonly PolicyEvaluator _framework = new(new RequestAuthorizationService(accessor));
 
     private static readonly Task<PolicyAuthorizationResult> Allowed = Task.FromResult(PolicyAuthorizationResult.Success());
+    private static readonly Task<PolicyAuthorizationResult> Challenged = Task.FromResult(PolicyAuthorizationResult.Challenge());
 
     /// <summary>Per policy (policies are built once and cached by the framework): the scope sets it requires, or null when it asks more.</summary>
     private static readonly ConditionalWeakTable<AuthorizationPolicy, ScopeDemand> Demands = new();
 
-    private sealed class ScopeDemand(IReadOnlyList<string>[]? anyOf)
+    private sealed class ScopeDemand(IReadOnlyList<string>[]? anyOf, bool authenticatedUser = false)
     {
+        /// <summary>The policy requires an authenticated user, so an anonymous one is always challenged.</summary>
+        public bool AuthenticatedUser { get; } = authenticatedUser;
+
         /// <summary>Each entry: one requirement, met by any one of its scopes. Null: not a key-and-scopes policy.</summary>
         public IReadOnlyList<string>[]? AnyOf { get; } = anyOf;
 
@@ -39,11 +43,13 @@ public sealed class ApiKeyPolicyEvaluator(IHttpContextAccessor accessor) : IPoli
             }
 
             var anyOf = new List<IReadOnlyList<string>>();
+            var authenticatedUser = false;
             foreach (var requirement in policy.Requirements)
             {
                 switch (requirement)
                 {
                     case DenyAnonymousAuthorizationRequirement:
+                        authenticatedUser = true;
                         break;
                     case ClaimsAuthorizationRequirement { ClaimType: ApiKeyDefaults.ScopeClaim, AllowedValues: { } values } when values.Any():
                         anyOf.Add([.. values]);
@@ -53,7 +59,7 @@ public sealed class ApiKeyPolicyEvaluator(IHttpContextAccessor accessor) : IPoli
                 }
             }
 
-            return new ScopeDemand([.. anyOf]);
+            return new ScopeDemand([.. anyOf], authenticatedUser);
         }
     }
 
@@ -63,12 +69,24 @@ public sealed class ApiKeyPolicyEvaluator(IHttpContextAccessor accessor) : IPoli
     public Task<PolicyAuthorizationResult> AuthorizeAsync(
         AuthorizationPolicy policy, AuthenticateResult authenticationResult, HttpContext context, object? resource)
     {
+        var demand = Demands.GetValue(policy, ScopeDemand.Of);
+        if (demand.AnyOf is not { } anyOf)
+        {
+            return _framework.AuthorizeAsync(policy, authenticationResult, context, resource);
+        }
+
         if (authenticationResult.Succeeded
             && ApiKeyFeature.Find(context) is { } key
-            && Demands.GetValue(policy, ScopeDemand.Of).AnyOf is { } anyOf
             && anyOf.All(scopes => scopes.Any(key.Scopes.Contains)))
         {
             return Allowed;
+        }
+
+        // A failed or missing key on an API endpoint: the framework's answer is always a challenge (an
+        // unauthenticated user fails DenyAnonymous), so it is given without evaluating the policy.
+        if (!authenticationResult.Succeeded && demand.AuthenticatedUser && context.User.Identity?.IsAuthenticated != true)
+        {
+            return Challenged;
         }
 
         return _framework.AuthorizeAsync(policy, authenticationResult, context, resource);

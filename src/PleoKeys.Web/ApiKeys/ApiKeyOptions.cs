@@ -22,6 +22,13 @@ public sealed class PleoKeysOptions
     /// <summary>Failed authentications per minute against one key id before it gets 429.</summary>
     public int FailedAuthPerMinutePerKey { get; set; } = 10;
 
+    /// <summary>
+    /// How long a client over its failed-authentication budget that was guessing secrets of real keys waits
+    /// for its 429 (a tarpit): such a flood then costs its sender time and the server almost nothing.
+    /// Zero answers at once.
+    /// </summary>
+    public TimeSpan ThrottledResponseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Sign-in attempts a client address may make per minute before it gets 429.</summary>
     public int SignInAttemptsPerMinutePerClient { get; set; } = 20;
 

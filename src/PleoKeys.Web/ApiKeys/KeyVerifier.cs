@@ -103,6 +103,7 @@ public sealed class KeyVerifier : IDisposable
     private long _epoch;
     private readonly ConcurrentDictionary<string, DateTime> _knownBad = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTime> _burstUntil = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTime> _probing = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _bcryptGate;
     private readonly PartitionedRateLimiter<string> _failuresPerClient;
     private readonly PartitionedRateLimiter<string> _failuresPerKey;
@@ -210,6 +211,46 @@ public sealed class KeyVerifier : IDisposable
         return _credentials.TryGetValue(credential, out var entry) && TryJudgeCurrent(entry, out result);
     }
 
+    /// <summary>
+    /// True when this client address has spent its failed-authentication budget for the minute: its next
+    /// unknown credential is refused without a lookup (see <see cref="IsVerifiedKey"/> for the exception).
+    /// </summary>
+    public bool IsClientThrottled(string? client) => Exhausted(_failuresPerClient, client ?? "-") is not null;
+
+    /// <summary>
+    /// True when this client address tried wrong secrets for a real key (or kept at a throttled key id)
+    /// within the failure window: not a typo or a misconfigured integration, but guessing.
+    /// </summary>
+    public bool IsProbing(string? client) => _probing.TryGetValue(client ?? "-", out var until) && until > Now;
+
+    private void MarkProbing(string? client)
+    {
+        if (_probing.Count > MaxRememberedFailures)
+        {
+            _probing.Clear();
+        }
+
+        _probing[client ?? "-"] = Now + BurstWindow;
+    }
+
+    /// <summary>
+    /// True when the credential string, or the key text, is one this process verified (whatever the key's
+    /// state now): such a request is never shed as an attacker's, since its key is judged by its state.
+    /// </summary>
+    public bool IsVerifiedKey(string credential, ReadOnlySpan<char> presented)
+    {
+        if (_credentials.TryGetValue(credential, out var remembered) && !remembered.Retired)
+        {
+            return true;
+        }
+
+        Span<byte> digest = stackalloc byte[DigestLength];
+        return presented.Length == ApiKeyFormat.Length
+            && _verifiedByKeyId.TryGetValue(presented.Slice(ApiKeyFormat.PrefixLength, ApiKeyFormat.KeyIdLength), out var entry)
+            && !entry.Retired
+            && TryDigest(presented, digest) && CryptographicOperations.FixedTimeEquals(entry.Digest, digest);
+    }
+
     /// <summary>The answer from the entry's cached state, when the entry is still cached and its state current.</summary>
     private bool TryJudgeCurrent(Entry entry, [NotNullWhen(true)] out VerifyResult? result)
     {
@@ -238,9 +279,15 @@ public sealed class KeyVerifier : IDisposable
         }
 
         var digest = Digest(presented);
-        if (_verified.TryGetValue(parsed.KeyId, out var entry) && CryptographicOperations.FixedTimeEquals(entry.Digest, digest))
+        if (_verified.TryGetValue(parsed.KeyId, out var entry))
         {
-            return await FromCacheAsync(parsed.KeyId, entry, client, ct);
+            if (CryptographicOperations.FixedTimeEquals(entry.Digest, digest))
+            {
+                return await FromCacheAsync(parsed.KeyId, entry, client, ct);
+            }
+
+            // A wrong secret for a key that exists: someone is guessing at a real key.
+            MarkProbing(client);
         }
 
         var flightKey = parsed.KeyId + ":" + Convert.ToBase64String(digest);
@@ -257,6 +304,10 @@ public sealed class KeyVerifier : IDisposable
 
         if (Exhausted(_failuresPerKey, parsed.KeyId) is { } keyWait)
         {
+            // Still a failed attempt by this client: one that keeps trying a throttled key id spends its own
+            // budget too, and is then refused before any of this work (see FailedAuthShedding).
+            _failuresPerClient.AttemptAcquire(client ?? "-").Dispose();
+            MarkProbing(client);
             return KeyThrottled(parsed.KeyId, keyWait);
         }
 

@@ -160,8 +160,7 @@ public sealed class ApiKeyAuthenticationHandler(
                     await failureAudit.RecordBurstAsync(burst, client);
                 }
 
-                return Failure(429, "Too many failed attempts",
-                    "Too many failed authentication attempts. Wait before trying again, and check that the key is copied correctly.", result.RetryAfter);
+                return Failure(429, FailedAuthShedding.Title, FailedAuthShedding.Detail, result.RetryAfter);
             default:
                 // Unknown key id and wrong secret answer alike: the key id is public, the secret is not.
                 return Failure(401, "Invalid API key", "This API key is not valid. Check that it was copied whole, or create a new key under Settings → API Keys.");
@@ -307,6 +306,22 @@ public sealed class ApiKeyAuthenticationHandler(
         Span<byte> decoded = stackalloc byte[MaxHeaderLength];
         var user = DecodePlainBasicUser(header, decoded);
         return user.IsEmpty ? null : Encoding.UTF8.GetString(user);
+    }
+
+    /// <summary>
+    /// The key of a plain <c>Basic base64(KEY:)</c> or <c>Bearer KEY</c> header, when it has a key's length,
+    /// as ASCII chars; false for anything else (which the full path reads and explains).
+    /// </summary>
+    internal static bool TryReadPlainKey(string header, Span<char> key)
+    {
+        const string bearer = "Bearer ";
+        if (header.StartsWith(bearer, StringComparison.Ordinal))
+        {
+            var token = header.AsSpan(bearer.Length).Trim();
+            return token.Length == key.Length && token.TryCopyTo(key);
+        }
+
+        return TryReadPlainBasicKey(header, key);
     }
 
     /// <summary>The hot path's reading: the user name of a plain Basic header, when it has a key's length, as ASCII chars.</summary>

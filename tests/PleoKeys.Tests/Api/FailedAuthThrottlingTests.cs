@@ -103,4 +103,80 @@ public sealed class FailedAuthThrottlingTests : IClassFixture<LowFailureBudgetFa
         Assert.Equal(HttpStatusCode.TooManyRequests, (await CallAsync(client, "garbage")).StatusCode);
         await CallAsync(client, key).ExpectAsync(HttpStatusCode.OK);
     }
+
+    [Fact]
+    public async Task ThrottledClient_WhoseKeyWasJustActivated_StillGetsIn()
+    {
+        // Activation changes the key's state, so the next request re-reads it instead of using the cache;
+        // a client over its failure budget must not be refused for that.
+        var key = await KeyAsync("Activated key");
+        const string client = "10.3.0.6";
+        await CallAsync(client, key).ExpectAsync(HttpStatusCode.OK);
+        for (var i = 0; i < 6; i++)
+        {
+            await CallAsync(client, TestKeys.Unknown());
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await CallAsync(client, TestKeys.Unknown())).StatusCode);
+        var activate = ClientAddressFactory.From(client, HttpMethod.Post, Me, Clients.Basic(key).ToString());
+        await _factory.NewClient().SendAsync(activate).ExpectAsync(HttpStatusCode.OK);
+        await CallAsync(client, key).ExpectAsync(HttpStatusCode.OK);
+    }
+}
+
+/// <summary>Low failure budgets and the tarpit on (one second, on the factory's fake clock).</summary>
+public sealed class TarpitFactory : ClientAddressFactory
+{
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["PleoKeys:FailedAuthPerMinutePerClient"] = "2",
+        ["PleoKeys:ThrottledResponseDelay"] = "00:00:01",
+    };
+}
+
+public sealed class TarpitTests(TarpitFactory factory) : IClassFixture<TarpitFactory>
+{
+    private Task<HttpResponseMessage> Call(string from, string credential) =>
+        factory.NewClient().SendAsync(ClientAddressFactory.From(from, HttpMethod.Get, "/v1/installations/me", Clients.Basic(credential).ToString()));
+
+    [Fact]
+    public async Task ClientGuessingSecretsOfARealKey_WaitsForItsRefusal_OthersDoNot()
+    {
+        var admin = await factory.SignedInClientAsync(DemoData.Admin);
+        var key = await admin.CreateKeyAsync("Key beside the tarpit", scopes: [Scopes.VendorsRead]);
+        await Call("10.9.0.1", key).ExpectAsync(HttpStatusCode.OK);
+
+        const string attacker = "10.9.0.66";
+        await Call(attacker, TestKeys.WithWrongSecret(key, 0)).ExpectAsync(HttpStatusCode.Unauthorized);
+        await Call(attacker, TestKeys.WithWrongSecret(key, 1)).ExpectAsync(HttpStatusCode.Unauthorized);
+
+        var refused = Call(attacker, TestKeys.WithWrongSecret(key, 2));
+        // Other clients, and the attacker's address with a verified key, are answered while it waits.
+        await Call("10.9.0.1", key).ExpectAsync(HttpStatusCode.OK);
+        await Call("10.9.0.2", TestKeys.Unknown()).ExpectAsync(HttpStatusCode.Unauthorized);
+        await Call(attacker, key).ExpectAsync(HttpStatusCode.OK);
+        await Task.Delay(50);
+        Assert.False(refused.IsCompleted);
+
+        factory.Time.Advance(TimeSpan.FromSeconds(1));
+        var response = await refused.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(60), response.Headers.RetryAfter?.Delta);
+        var problem = await response.ReadProblemAsync();
+        Assert.Equal(429, problem.Status);
+        Assert.Equal("Too many failed attempts", problem.Title);
+    }
+
+    [Fact]
+    public async Task ClientSendingOnlyGarbage_IsRefusedAtOnce()
+    {
+        // Typos and misconfigured integrations are throttled, but not made to wait.
+        const string client = "10.9.1.7";
+        await Call(client, TestKeys.Unknown()).ExpectAsync(HttpStatusCode.Unauthorized);
+        await Call(client, "not-a-key").ExpectAsync(HttpStatusCode.Unauthorized);
+
+        var response = await Call(client, TestKeys.Unknown()).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal("Too many failed attempts", (await response.ReadProblemAsync()).Title);
+    }
 }

@@ -52,6 +52,8 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
             ["PleoKeys:Environment"] = "Staging",
             ["PleoKeys:FailedAuthPerMinutePerClient"] = "100000",
             ["PleoKeys:FailedAuthPerMinutePerKey"] = "100000",
+            // Throttled answers come at once unless a test is about the tarpit (the clock is fake).
+            ["PleoKeys:ThrottledResponseDelay"] = "00:00:00",
             // Every test signs in through the real form from the same (absent) client address.
             ["PleoKeys:SignInAttemptsPerMinutePerClient"] = "100000",
             ["Logging:LogLevel:Default"] = "Warning",
