@@ -81,11 +81,22 @@ function M.seed(thread_number)
   math.randomseed(os.time() * 1000 + (thread_number or 0) * 7919)
 end
 
+-- With BENCH_SPREAD=n, the client address (X-Forwarded-For, believed from 127.0.0.1) of the i-th of a
+-- thread's requests: n addresses per thread, each with its own failure budget on the server. Nil otherwise.
+function M.address(thread_number, i)
+  local spread = tonumber(os.getenv("BENCH_SPREAD") or "")
+  if not spread then return nil end
+  local k = (i - 1) % spread
+  return string.format("10.%d.%d.%d", thread_number or 0, math.floor(k / 256) % 256, k % 256)
+end
+
 -- A request per entry of `list`, prepared once so the generator spends its time sending.
-function M.prepared(authorizations)
+function M.prepared(authorizations, thread_number)
   local requests = {}
   for i, authorization in ipairs(authorizations) do
-    requests[i] = wrk.format(nil, nil, { ["Authorization"] = authorization })
+    local headers = { ["Authorization"] = authorization }
+    headers["X-Forwarded-For"] = M.address(thread_number, i)
+    requests[i] = wrk.format(nil, nil, headers)
   end
   return requests
 end

@@ -1,5 +1,6 @@
 -- Rotates through keys that must be rejected without BCrypt: malformed text, a typo (bad checksum),
--- and well-formed keys with valid checksums whose key ids do not exist.
+-- and well-formed keys with valid checksums whose key ids do not exist. With BENCH_SPREAD, each from its
+-- own client address (see common.address).
 local common = dofile(os.getenv("BENCH_LUA") .. "/common.lua")
 local prefix = os.getenv("BENCH_KEY_PREFIX") or "pleo_test_"
 local requests, n = {}, 0
@@ -13,7 +14,8 @@ end
 function init(args)
   common.seed(thread_number)
   local authorizations = {}
-  for i = 1, 1000 do
+  -- Four keys a round; with BENCH_SPREAD, enough rounds for one key per client address.
+  for i = 1, math.max(1000, math.ceil((tonumber(os.getenv("BENCH_SPREAD") or "") or 0) / 4)) do
     -- Malformed: a key of another service, and a truncated key.
     authorizations[#authorizations + 1] = common.basic("sk_live_" .. common.random_base62(53))
     local whole = common.key(prefix, common.random_base62(12), common.random_base62(32))
@@ -24,7 +26,7 @@ function init(args)
     -- Unknown key id, valid checksum.
     authorizations[#authorizations + 1] = common.basic(common.key(prefix, common.random_base62(12), common.random_base62(32)))
   end
-  requests = common.prepared(authorizations)
+  requests = common.prepared(authorizations, thread_number)
 end
 
 function request()
