@@ -102,6 +102,12 @@ public sealed class KeyVerifier : IDisposable
     private readonly ConcurrentDictionary<string, long> _changes = new(StringComparer.Ordinal);
     private long _epoch;
     private readonly ConcurrentDictionary<string, DateTime> _knownBad = new(StringComparer.Ordinal);
+
+    /// <summary>Key ids with no row, remembered for a minute: any secret with them is refused without a lookup.</summary>
+    private readonly ConcurrentDictionary<string, DateTime> _unknownKeyIds = new(StringComparer.Ordinal);
+
+    /// <summary>The flight's answer for a key id with no row (told apart by reference from a wrong secret's).</summary>
+    private static readonly VerifyResult NoSuchKeyId = new(VerifyOutcome.UnknownOrWrongSecret);
     private readonly ConcurrentDictionary<string, DateTime> _burstUntil = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTime> _probing = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _bcryptGate;
@@ -290,6 +296,13 @@ public sealed class KeyVerifier : IDisposable
             MarkProbing(client);
         }
 
+        // A key id with no row has no secret to guess: it spends the client's budget only, so a spray of
+        // made-up key ids does not leave a failure budget behind for each of them.
+        if (_unknownKeyIds.TryGetValue(parsed.KeyId, out var unknownUntil) && unknownUntil > Now)
+        {
+            return Fail(VerifyOutcome.UnknownOrWrongSecret, client, null);
+        }
+
         var flightKey = parsed.KeyId + ":" + Convert.ToBase64String(digest);
         if (_knownBad.TryGetValue(flightKey, out var badUntil) && badUntil > Now)
         {
@@ -318,7 +331,7 @@ public sealed class KeyVerifier : IDisposable
         var result = await _inFlight.GetOrAdd(flightKey, mine).Value.WaitAsync(ct);
         if (!result.Succeeded && result.Outcome is not (VerifyOutcome.Expired or VerifyOutcome.Deleted))
         {
-            return Fail(result.Outcome, client, parsed.KeyId);
+            return Fail(result.Outcome, client, ReferenceEquals(result, NoSuchKeyId) ? null : parsed.KeyId);
         }
 
         // The secret matched and is cached now. The flight may have read the row before a change that this
@@ -392,8 +405,13 @@ public sealed class KeyVerifier : IDisposable
         var snapshot = await _store.FindAsync(parsed.KeyId, CancellationToken.None);
         if (snapshot is null)
         {
-            Remember(flightKey);
-            return new VerifyResult(VerifyOutcome.UnknownOrWrongSecret);
+            if (_unknownKeyIds.Count > MaxRememberedFailures)
+            {
+                _unknownKeyIds.Clear();
+            }
+
+            _unknownKeyIds[parsed.KeyId] = Now.AddMinutes(1);
+            return NoSuchKeyId;
         }
 
         bool matches;

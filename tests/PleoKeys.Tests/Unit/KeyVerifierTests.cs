@@ -174,6 +174,29 @@ public sealed class KeyVerifierTests : IDisposable
     }
 
     [Fact]
+    public async Task UnknownKeyId_IsLookedUpOnceAMinute_AndLeavesNoKeyBudgetBehind()
+    {
+        // With a key-id budget of one, a second failure charged to the key id would be throttled.
+        using var verifier = NewVerifier(failuresPerKey: 1);
+        var unknown = ApiKeyFormat.Generate(KeyEnvironment.Staging).Key;
+        var reads = _store.Reads;
+
+        for (var i = 0; i < 5; i++)
+        {
+            var presented = i == 0 ? unknown : WrongSecret(unknown, i);
+            Assert.Equal(VerifyOutcome.UnknownOrWrongSecret, (await verifier.VerifyAsync(presented, "client")).Outcome);
+        }
+
+        Assert.Equal(reads + 1, _store.Reads);
+        Assert.Equal(0, _hasher.Verifies);
+
+        // A minute on, the key id is looked up again.
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await verifier.VerifyAsync(unknown, "client");
+        Assert.Equal(reads + 2, _store.Reads);
+    }
+
+    [Fact]
     public async Task HotPaths_AnswerOnlyForTheVerifiedKey_AndForgetItAtDeletion()
     {
         var key = AddKey();
