@@ -60,11 +60,16 @@ public static class Benchmark
 
         var bench = app.MapGroup("/bench").AllowAnonymous().ExcludeFromDescription();
         bench.MapGet("/anonymous", () => TypedResults.Ok(PleoApi.ToInstallation(key)));
-        bench.MapGet("/stats", (KeyVerifier verifier) => TypedResults.Ok(new BenchmarkStats(verifier.BCryptVerifies, GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0))));
+        bench.MapGet("/stats", (KeyVerifier verifier) =>
+        {
+            var gc = GC.GetGCMemoryInfo();
+            return TypedResults.Ok(new BenchmarkStats(verifier.BCryptVerifies, GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0),
+                gc.HeapSizeBytes, gc.TotalCommittedBytes));
+        });
         return app;
     }
 
-    public sealed record BenchmarkStats(long BCryptVerifies, long AllocatedBytes, int Collections);
+    public sealed record BenchmarkStats(long BCryptVerifies, long AllocatedBytes, int Collections, long HeapSizeBytes, long CommittedBytes);
 
     private sealed class RequestTiming(long started)
     {
