@@ -101,11 +101,19 @@ public sealed class CurrentCompany(
             return null;
         }
 
-        var memberships = await db.Memberships.AsNoTracking().Where(m => m.UserId == userId).ToListAsync();
-        var orgIds = memberships.Select(m => m.OrganisationId).Distinct().ToList();
-        var companies = await db.Companies.AsNoTracking().Include(c => c.Organisation)
-            .Where(c => orgIds.Contains(c.OrganisationId))
+        // The user's memberships with every company of their organisations, in one query (a row per pair).
+        var rows = await (
+                from m in db.Memberships.AsNoTracking()
+                where m.UserId == userId
+                join c in db.Companies.AsNoTracking() on m.OrganisationId equals c.OrganisationId
+                select new { Membership = m, Company = c, c.Organisation })
             .ToListAsync();
+        var memberships = rows.Select(r => r.Membership).DistinctBy(m => m.Id).ToList();
+        var companies = rows.DistinctBy(r => r.Company.Id).Select(r =>
+        {
+            r.Company.Organisation = r.Organisation;
+            return r.Company;
+        }).ToList();
         // A company-level membership reaches that company; an organisation-level one reaches all its entities.
         var reachable = companies
             .Where(c => memberships.Any(m => m.OrganisationId == c.OrganisationId && (m.CompanyId is null || m.CompanyId == c.Id)))
