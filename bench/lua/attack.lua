@@ -3,28 +3,11 @@
 local common = dofile(os.getenv("BENCH_LUA") .. "/common.lua")
 local prefix = os.getenv("BENCH_KEY_PREFIX") or "pleo_test_"
 local key_id = assert(os.getenv("BENCH_KEY_ID"), "BENCH_KEY_ID is required")
-local requests, n = {}, 0
-local threads = 0
-
-function setup(thread)
-  threads = threads + 1
-  thread:set("thread_number", threads)
-end
-
-function init(args)
+common.rotate(function(thread_number)
   common.seed(thread_number + 100)
   local authorizations = {}
   for i = 1, 4000 do
     authorizations[i] = common.basic(common.key(prefix, key_id, common.random_base62(32)))
   end
-  requests = common.prepared(authorizations)
-end
-
-function request()
-  n = n % #requests + 1
-  return requests[n]
-end
-
-function done(summary, latency, requests)
-  common.report(summary, latency)
-end
+  return common.prepared(authorizations, thread_number)
+end)

@@ -101,6 +101,26 @@ function M.prepared(authorizations, thread_number)
   return requests
 end
 
+-- Installs wrk's callbacks for a script that hands out prepared requests in turn: build(thread_number)
+-- makes a thread's list once (thread_number counts from 1), and each request takes the next.
+function M.rotate(build)
+  local threads, requests, n = 0, {}, 0
+  function setup(thread)
+    threads = threads + 1
+    thread:set("thread_number", threads)
+  end
+  function init(args)
+    requests = build(thread_number)
+  end
+  function request()
+    n = n % #requests + 1
+    return requests[n]
+  end
+  function done(summary, latency, _)
+    M.report(summary, latency)
+  end
+end
+
 function M.report(summary, latency, extra)
   local seconds = summary.duration / 1e6
   local e = summary.errors

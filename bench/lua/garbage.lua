@@ -3,15 +3,7 @@
 -- own client address (see common.address).
 local common = dofile(os.getenv("BENCH_LUA") .. "/common.lua")
 local prefix = os.getenv("BENCH_KEY_PREFIX") or "pleo_test_"
-local requests, n = {}, 0
-local threads = 0
-
-function setup(thread)
-  threads = threads + 1
-  thread:set("thread_number", threads)
-end
-
-function init(args)
+common.rotate(function(thread_number)
   common.seed(thread_number)
   local authorizations = {}
   -- Four keys a round; with BENCH_SPREAD, enough rounds for one key per client address.
@@ -26,14 +18,5 @@ function init(args)
     -- Unknown key id, valid checksum.
     authorizations[#authorizations + 1] = common.basic(common.key(prefix, common.random_base62(12), common.random_base62(32)))
   end
-  requests = common.prepared(authorizations, thread_number)
-end
-
-function request()
-  n = n % #requests + 1
-  return requests[n]
-end
-
-function done(summary, latency, requests)
-  common.report(summary, latency)
-end
+  return common.prepared(authorizations, thread_number)
+end)

@@ -4,29 +4,14 @@
 local common = dofile(os.getenv("BENCH_LUA") .. "/common.lua")
 local headers = {}
 common.load_headers(os.getenv("BENCH_HEADERS"), headers)
-local requests, n = {}, 0
-local threads = 0
-
-function setup(thread)
-  threads = threads + 1
-  thread:set("thread_number", threads)
-end
-
-function init(args)
+common.rotate(function(thread_number)
   -- With BENCH_SPREAD, from as many client addresses as garbage.lua uses.
+  local requests = {}
   for i = 1, math.max(64, tonumber(os.getenv("BENCH_SPREAD") or "") or 0) do
     local copy = {}
     for k, v in pairs(headers) do copy[k] = v end
     copy["X-Forwarded-For"] = common.address(thread_number, i)
     requests[i] = wrk.format(nil, nil, copy)
   end
-end
-
-function request()
-  n = n % #requests + 1
-  return requests[n]
-end
-
-function done(summary, latency, requests)
-  common.report(summary, latency)
-end
+  return requests
+end)
