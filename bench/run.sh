@@ -290,8 +290,8 @@ row "5b. List page searching 'vendor': p95 server time, ms (wrk p95 $(field p95_
 
 phase key-creation
 log "key creation: $CREATES keys through the form (after $CREATE_WARMUP to warm up), server time beyond the BCrypt hash"
-# Tiered compilation (with dynamic PGO) optimises a method after 30 calls, then again after 30 more
-# instrumented ones; the create path runs thousands of methods once per key, so warm it well past that.
+# Tiered compilation optimises a method after 30 calls (the app turns dynamic PGO's second, instrumented
+# round off); the create path runs thousands of methods once per key, so warm it well past that.
 for i in $(seq "$CREATE_WARMUP"); do create_key warm "Benchmark warm-up $i" >/dev/null; done
 : >"$WORK/create.txt"
 for i in $(seq "$CREATES"); do create_key "create$i" "Benchmark create $i" >>"$WORK/create.txt"; done
