@@ -82,7 +82,7 @@ public sealed class KeyVerifier : IDisposable
 {
     private const int MaxRememberedFailures = 100_000;
 
-    /// <summary>A burst of failures against one key id is audited at most once per window (the budget's window).</summary>
+    /// <summary>The failure window: a burst against one key id is audited once per window, and remembered failures last as long.</summary>
     private static readonly TimeSpan BurstWindow = TimeSpan.FromMinutes(1);
 
     private readonly IKeyStore _store;
@@ -184,15 +184,7 @@ public sealed class KeyVerifier : IDisposable
     public bool TryVerifyCached(ReadOnlySpan<char> presented, string? credential, [NotNullWhen(true)] out VerifyResult? result)
     {
         result = null;
-        if (presented.Length != ApiKeyFormat.Length
-            || !_verifiedByKeyId.TryGetValue(presented.Slice(ApiKeyFormat.PrefixLength, ApiKeyFormat.KeyIdLength), out var entry))
-        {
-            return false;
-        }
-
-        Span<byte> digest = stackalloc byte[DigestLength];
-        if (!TryDigest(presented, digest) || !CryptographicOperations.FixedTimeEquals(entry.Digest, digest)
-            || !TryJudgeCurrent(entry, out result))
+        if (!TryFindVerified(presented, out var entry) || !TryJudgeCurrent(entry, out result))
         {
             return false;
         }
@@ -227,17 +219,9 @@ public sealed class KeyVerifier : IDisposable
     /// True when this client address tried wrong secrets for a real key (or kept at a throttled key id)
     /// within the failure window: not a typo or a misconfigured integration, but guessing.
     /// </summary>
-    public bool IsProbing(string? client) => _probing.TryGetValue(client ?? "-", out var until) && until > Now;
+    public bool IsProbing(string? client) => IsRemembered(_probing, client ?? "-");
 
-    private void MarkProbing(string? client)
-    {
-        if (_probing.Count > MaxRememberedFailures)
-        {
-            _probing.Clear();
-        }
-
-        _probing[client ?? "-"] = Now + BurstWindow;
-    }
+    private void MarkProbing(string? client) => Remember(_probing, client ?? "-");
 
     /// <summary>
     /// True when the credential string, or the key text, is one this process verified (whatever the key's
@@ -250,11 +234,22 @@ public sealed class KeyVerifier : IDisposable
             return true;
         }
 
+        return TryFindVerified(presented, out var entry) && !entry.Retired;
+    }
+
+    /// <summary>The cached entry of the very key presented: found by its key id, matched by its digest.</summary>
+    private bool TryFindVerified(ReadOnlySpan<char> presented, [NotNullWhen(true)] out Entry? entry)
+    {
         Span<byte> digest = stackalloc byte[DigestLength];
-        return presented.Length == ApiKeyFormat.Length
-            && _verifiedByKeyId.TryGetValue(presented.Slice(ApiKeyFormat.PrefixLength, ApiKeyFormat.KeyIdLength), out var entry)
-            && !entry.Retired
-            && TryDigest(presented, digest) && CryptographicOperations.FixedTimeEquals(entry.Digest, digest);
+        if (presented.Length == ApiKeyFormat.Length
+            && _verifiedByKeyId.TryGetValue(presented.Slice(ApiKeyFormat.PrefixLength, ApiKeyFormat.KeyIdLength), out entry)
+            && TryDigest(presented, digest) && CryptographicOperations.FixedTimeEquals(entry.Digest, digest))
+        {
+            return true;
+        }
+
+        entry = null;
+        return false;
     }
 
     /// <summary>The answer from the entry's cached state, when the entry is still cached and its state current.</summary>
@@ -298,13 +293,13 @@ public sealed class KeyVerifier : IDisposable
 
         // A key id with no row has no secret to guess: it spends the client's budget only, so a spray of
         // made-up key ids does not leave a failure budget behind for each of them.
-        if (_unknownKeyIds.TryGetValue(parsed.KeyId, out var unknownUntil) && unknownUntil > Now)
+        if (IsRemembered(_unknownKeyIds, parsed.KeyId))
         {
             return Fail(VerifyOutcome.UnknownOrWrongSecret, client, null);
         }
 
         var flightKey = parsed.KeyId + ":" + Convert.ToBase64String(digest);
-        if (_knownBad.TryGetValue(flightKey, out var badUntil) && badUntil > Now)
+        if (IsRemembered(_knownBad, flightKey))
         {
             return Fail(VerifyOutcome.UnknownOrWrongSecret, client, parsed.KeyId);
         }
@@ -405,12 +400,7 @@ public sealed class KeyVerifier : IDisposable
         var snapshot = await _store.FindAsync(parsed.KeyId, CancellationToken.None);
         if (snapshot is null)
         {
-            if (_unknownKeyIds.Count > MaxRememberedFailures)
-            {
-                _unknownKeyIds.Clear();
-            }
-
-            _unknownKeyIds[parsed.KeyId] = Now.AddMinutes(1);
+            Remember(_unknownKeyIds, parsed.KeyId);
             return NoSuchKeyId;
         }
 
@@ -428,7 +418,7 @@ public sealed class KeyVerifier : IDisposable
 
         if (!matches)
         {
-            Remember(flightKey);
+            Remember(_knownBad, flightKey);
             return new VerifyResult(VerifyOutcome.UnknownOrWrongSecret);
         }
 
@@ -505,15 +495,19 @@ public sealed class KeyVerifier : IDisposable
     private static TimeSpan RetryAfterOf(RateLimitLease lease) =>
         lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? retry : TimeSpan.FromSeconds(60);
 
-    private void Remember(string flightKey)
+    /// <summary>Remembers a failure fact for the failure window; a map that outgrows its bound starts afresh.</summary>
+    private void Remember(ConcurrentDictionary<string, DateTime> facts, string key)
     {
-        if (_knownBad.Count > MaxRememberedFailures)
+        if (facts.Count > MaxRememberedFailures)
         {
-            _knownBad.Clear();
+            facts.Clear();
         }
 
-        _knownBad[flightKey] = Now.AddMinutes(1);
+        facts[key] = Now + BurstWindow;
     }
+
+    private bool IsRemembered(ConcurrentDictionary<string, DateTime> facts, string key) =>
+        facts.TryGetValue(key, out var until) && until > Now;
 
     private DateTime Now => _time.GetUtcNow().UtcDateTime;
 

@@ -39,24 +39,26 @@ public static class FailedAuthShedding
         return app.Use((context, next) =>
         {
             string? header = context.Request.Headers.Authorization;
-            return string.IsNullOrEmpty(header)
-                || !PleoApi.IsApiPath(context.Request.Path)
-                || verifier.TryVerifyCachedCredential(header, out _)
-                || !verifier.IsClientThrottled(context.Connection.RemoteIpAddress?.ToString())
-                || CarriesVerifiedKey(verifier, header)
-                ? next(context)
-                : delay > TimeSpan.Zero && verifier.IsProbing(context.Connection.RemoteIpAddress?.ToString())
-                    ? RefuseLaterAsync(context, delay, time)
-                    : RefuseAsync(context);
+            // A verified key on its connection's header string passes first, so valid traffic never reads a budget.
+            if (string.IsNullOrEmpty(header) || !PleoApi.IsApiPath(context.Request.Path) || verifier.TryVerifyCachedCredential(header, out _))
+            {
+                return next(context);
+            }
+
+            var client = context.Connection.RemoteIpAddress?.ToString();
+            if (!verifier.IsClientThrottled(client) || CarriesVerifiedKey(verifier, header))
+            {
+                return next(context);
+            }
+
+            return delay > TimeSpan.Zero && verifier.IsProbing(client) ? RefuseLaterAsync(context, delay, time) : RefuseAsync(context);
         });
     }
 
     private static bool CarriesVerifiedKey(KeyVerifier verifier, string header)
     {
         Span<char> key = stackalloc char[ApiKeyFormat.Length];
-        return ApiKeyAuthenticationHandler.TryReadPlainKey(header, key)
-            ? verifier.IsVerifiedKey(header, key)
-            : verifier.IsVerifiedKey(header, default);
+        return verifier.IsVerifiedKey(header, ApiKeyAuthenticationHandler.TryReadPlainKey(header, key) ? key : default);
     }
 
     private static async Task RefuseLaterAsync(HttpContext context, TimeSpan delay, TimeProvider time)
