@@ -67,6 +67,8 @@ log "starting the app on $BASE (database $DB)"
     ConnectionStrings__Sqlite="Data Source=$DB" \
     PleoKeys__SeedDemoData=true \
     PleoKeys__RequestsPerMinute=1000000000 \
+    PleoKeys__KeyCreationsPerMinutePerUser=1000000000 \
+    PleoKeys__MaxActiveKeysPerCompany=1000000000 \
     PleoKeys__Benchmark__Enabled=true \
     Logging__LogLevel__Default=Warning \
     dotnet bin/Release/net10.0/PleoKeys.Web.dll
@@ -119,14 +121,17 @@ sign_in() {
 # Creates a key through the real Create form and one-time reveal. Keeps the key in $WORK/NAME.key (never
 # printed) and prints the Server-Timing of the create POST: "total_ms bcrypt_ms hashes".
 create_key() { # file-name display-name
-  local file=$1 name=$2 t headers timing
-  t=$(curl -sf -c "$JAR" -b "$JAR" "$BASE/Settings/ApiKeys/Create" | token)
+  local file=$1 name=$2 form t ticket headers timing reveal
+  form=$(curl -sf -c "$JAR" -b "$JAR" "$BASE/Settings/ApiKeys/Create")
+  t=$(token <<<"$form")
+  ticket=$(grep -o 'name="FormTicket" value="[^"]*"' <<<"$form" | sed 's/.*value="//; s/"$//')
   headers=$(curl -s -o /dev/null -D - -c "$JAR" -b "$JAR" \
     --data-urlencode "Input.Name=$name" --data-urlencode "Input.Expiration=90" --data-urlencode "Input.AccessLevel=Company" \
     --data-urlencode "Input.Scopes=export-jobs:read" --data-urlencode "Input.Scopes=accounts:read" \
-    --data-urlencode "__RequestVerificationToken=$t" "$BASE/Settings/ApiKeys/Create")
-  grep -qi '^location: /Settings/ApiKeys/Reveal' <<<"$headers" || die "creating key '$name' did not redirect to the reveal"
-  (umask 077; curl -sf -c "$JAR" -b "$JAR" "$BASE/Settings/ApiKeys/Reveal" \
+    --data-urlencode "FormTicket=$ticket" --data-urlencode "__RequestVerificationToken=$t" "$BASE/Settings/ApiKeys/Create")
+  reveal=$(grep -i '^location: /Settings/ApiKeys/Reveal/' <<<"$headers" | sed 's/^[Ll]ocation: //' | tr -d '\r')
+  [ -n "$reveal" ] || die "creating key '$name' did not redirect to the reveal"
+  (umask 077; curl -sf -c "$JAR" -b "$JAR" "$BASE$reveal" \
     | grep -o 'id="new-key"[^>]*value="pleo_[A-Za-z0-9_]*"' | grep -o 'pleo_[A-Za-z0-9_]*' >"$WORK/$file.key")
   [ "$(wc -c <"$WORK/$file.key")" -eq 62 ] || die "the reveal did not show key '$name'"
   (umask 077; printf 'Authorization: Basic %s\n' "$(printf '%s:' "$(cat "$WORK/$file.key")" | base64 -w0)" >"$WORK/$file.headers")

@@ -69,7 +69,11 @@ builder.Services.AddAntiforgery(o =>
     o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
 });
 builder.Services.AddSingleton<IKeyStore, EfKeyStore>();
+builder.Services.AddSingleton<BCryptGate>();
 builder.Services.AddSingleton<KeyVerifier>();
+builder.Services.AddSingleton<KeyCreationLimits>();
+builder.Services.AddSingleton<KeyReveals>();
+builder.Services.AddSingleton<FormTickets>();
 builder.Services.AddSingleton<LastUsedRecorder>();
 builder.Services.AddSingleton<AuthFailureAudit>();
 builder.Services.AddScoped<KeyRevocation>();
@@ -110,7 +114,7 @@ builder.Services.AddRazorPages(o =>
     o.Conventions.AuthorizeFolder("/Settings/ApiKeys", ManageApiKeysRequirement.Policy);
     o.Conventions.ConfigureFilter(new PleoKeys.Web.Pages.RejectUnhandledMethodsFilter());
 })
-    // TempData carries a new key (encrypted) to the one-time reveal; its cookie is Secure over HTTPS like the others.
+    // TempData carries status messages to the next page (never a key: see KeyReveals); Secure over HTTPS like the other cookies.
     .AddCookieTempDataProvider(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddProblemDetails();

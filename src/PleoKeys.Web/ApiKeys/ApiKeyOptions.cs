@@ -32,5 +32,14 @@ public sealed class PleoKeysOptions
     /// <summary>Sign-in attempts a client address may make per minute before it gets 429.</summary>
     public int SignInAttemptsPerMinutePerClient { get; set; } = 20;
 
+    /// <summary>API keys one user may create per minute, per instance (each costs a BCrypt hash).</summary>
+    public int KeyCreationsPerMinutePerUser { get; set; } = 10;
+
+    /// <summary>
+    /// Keys a company may have active (neither deleted nor expired) at once, organisation keys counted in the
+    /// company they were created in. Cloudflare caps tokens at 50 per user and 500 per account.
+    /// </summary>
+    public int MaxActiveKeysPerCompany { get; set; } = 100;
+
     public bool SeedDemoData { get; set; }
 }

@@ -86,7 +86,7 @@ public sealed class KeyVerifier : IDisposable
     private static readonly TimeSpan BurstWindow = TimeSpan.FromMinutes(1);
 
     private readonly IKeyStore _store;
-    private readonly IKeySecretHasher _hasher;
+    private readonly BCryptGate _bcrypt;
     private readonly TimeProvider _time;
     private readonly KeyEnvironment _environment;
     private readonly byte[] _digestKey = RandomNumberGenerator.GetBytes(32);
@@ -110,18 +110,16 @@ public sealed class KeyVerifier : IDisposable
     private static readonly VerifyResult NoSuchKeyId = new(VerifyOutcome.UnknownOrWrongSecret);
     private readonly ConcurrentDictionary<string, DateTime> _burstUntil = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTime> _probing = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _bcryptGate;
     private readonly PartitionedRateLimiter<string> _failuresPerClient;
     private readonly PartitionedRateLimiter<string> _failuresPerKey;
 
-    public KeyVerifier(IKeyStore store, IKeySecretHasher hasher, TimeProvider time, IOptions<PleoKeysOptions> options)
+    public KeyVerifier(IKeyStore store, BCryptGate bcrypt, TimeProvider time, IOptions<PleoKeysOptions> options)
     {
         _store = store;
-        _hasher = hasher;
+        _bcrypt = bcrypt;
         _time = time;
         var o = options.Value;
         _environment = o.Environment;
-        _bcryptGate = new SemaphoreSlim(Math.Max(1, Environment.ProcessorCount - 1));
         _verifiedByKeyId = _verified.GetAlternateLookup<ReadOnlySpan<char>>();
         _hmac = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _digestKey), trackAllValues: true);
         _failuresPerClient = FailureBudget(o.FailedAuthPerMinutePerClient);
@@ -404,17 +402,8 @@ public sealed class KeyVerifier : IDisposable
             return NoSuchKeyId;
         }
 
-        bool matches;
-        await _bcryptGate.WaitAsync();
-        try
-        {
-            Interlocked.Increment(ref _bcryptVerifies);
-            matches = _hasher.Verify(parsed.Key, snapshot.SecretHash);
-        }
-        finally
-        {
-            _bcryptGate.Release();
-        }
+        Interlocked.Increment(ref _bcryptVerifies);
+        var matches = await _bcrypt.VerifyAsync(parsed.Key, snapshot.SecretHash);
 
         if (!matches)
         {
@@ -554,7 +543,6 @@ public sealed class KeyVerifier : IDisposable
         }
 
         _hmac.Dispose();
-        _bcryptGate.Dispose();
         _failuresPerClient.Dispose();
         _failuresPerKey.Dispose();
     }

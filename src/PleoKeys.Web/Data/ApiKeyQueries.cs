@@ -8,13 +8,17 @@ public static class ApiKeyQueries
     /// The keys that cover the current company: its own entity keys and its organisation's keys, not deleted.
     /// Ownership is part of the query, so "not yours" and "no such key" are the same empty answer.
     /// </summary>
-    public static IQueryable<ApiKey> CoveringCompany(this IQueryable<ApiKey> keys, CompanyView view)
+    public static IQueryable<ApiKey> CoveringCompany(this IQueryable<ApiKey> keys, CompanyView view) =>
+        keys.ReachableFrom(view).Where(k => k.DeletedAtUtc == null);
+
+    /// <summary>The keys of the current company and its organisation, deleted ones included.</summary>
+    public static IQueryable<ApiKey> ReachableFrom(this IQueryable<ApiKey> keys, CompanyView view)
     {
         var companyId = view.Company.Id;
         var organisationId = view.Company.OrganisationId;
-        return keys.Where(k => k.DeletedAtUtc == null &&
-            ((k.AccessLevel == AccessLevel.Company && k.CompanyId == companyId) ||
-             (k.AccessLevel == AccessLevel.Organisation && k.OrganisationId == organisationId)));
+        return keys.Where(k =>
+            (k.AccessLevel == AccessLevel.Company && k.CompanyId == companyId) ||
+            (k.AccessLevel == AccessLevel.Organisation && k.OrganisationId == organisationId));
     }
 
     /// <summary>

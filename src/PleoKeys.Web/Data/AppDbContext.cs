@@ -18,6 +18,7 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     public DbSet<Company> Companies => Set<Company>();
     public DbSet<Membership> Memberships => Set<Membership>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<KeyReveal> KeyReveals => Set<KeyReveal>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<Employee> Employees => Set<Employee>();
     public DbSet<Vendor> Vendors => Set<Vendor>();
@@ -100,7 +101,19 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
             e.HasIndex(k => new { k.OrganisationId, k.AccessLevel, k.CreatedAtUtc });
             // Other instances poll "keys deleted since …" as the fallback to LISTEN/NOTIFY (KeyChangePoller).
             e.HasIndex(k => k.DeletedAtUtc);
+            e.Property(k => k.SubmissionId).HasMaxLength(32);
+            e.HasIndex(k => k.SubmissionId).IsUnique();
             e.Ignore(k => k.Fingerprint);
+        });
+        builder.Entity<KeyReveal>(e =>
+        {
+            e.HasKey(r => r.ApiKeyId);
+            e.HasOne<ApiKey>().WithOne().HasForeignKey<KeyReveal>(r => r.ApiKeyId);
+            e.Property(r => r.UserId).HasMaxLength(450);
+            e.Property(r => r.SessionStamp).HasMaxLength(256);
+            e.Property(r => r.ProtectedKey).HasMaxLength(1000);
+            // Expired reveals are swept by range.
+            e.HasIndex(r => r.ExpiresAtUtc);
         });
         builder.Entity<AuditEvent>(e =>
         {

@@ -99,7 +99,34 @@ public sealed class ApiKey
     public string? LastUsedIp { get; set; }
     public DateTime? InstallationActivatedAtUtc { get; set; }
 
+    /// <summary>
+    /// The single-use id of the form submission that created the key (see <see cref="Auth.FormTicket"/>); unique,
+    /// so a repeated submission of the same form cannot create a second key.
+    /// </summary>
+    public string? SubmissionId { get; set; }
+
     public string Fingerprint => ApiKeyFormat.Fingerprint(Environment, KeyId, Last4);
+}
+
+/// <summary>
+/// A new key waiting to be shown once (see Pages/Settings/ApiKeys/Reveal): the key encrypted with Data Protection
+/// (never in plaintext), bound to the user and sign-in session that created it, expiring within minutes and
+/// deleted by the request that shows it.
+/// </summary>
+public sealed class KeyReveal
+{
+    /// <summary>The new key's row; one reveal per key.</summary>
+    public Guid ApiKeyId { get; set; }
+
+    public string UserId { get; set; } = "";
+
+    /// <summary>The creating session's security stamp: after signing out (a new stamp) the reveal cannot be read.</summary>
+    public string SessionStamp { get; set; } = "";
+
+    /// <summary>The key, protected with the reveal's Data Protection purpose.</summary>
+    public string ProtectedKey { get; set; } = "";
+
+    public DateTime ExpiresAtUtc { get; set; }
 }
 
 /// <summary>Append-only: the application inserts audit rows and never updates or deletes them.</summary>

@@ -56,6 +56,9 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
             ["PleoKeys:ThrottledResponseDelay"] = "00:00:00",
             // Every test signs in through the real form from the same (absent) client address.
             ["PleoKeys:SignInAttemptsPerMinutePerClient"] = "100000",
+            // Tests create keys by the dozen as one user; the creation limits have their own tests.
+            ["PleoKeys:KeyCreationsPerMinutePerUser"] = "100000",
+            ["PleoKeys:MaxActiveKeysPerCompany"] = "100000",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         if (EnvironmentName == "Development")
@@ -116,25 +119,61 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
     }
 }
 
-/// <summary>Counts BCrypt calls: the verifier's promise is a count, which timing could not prove.</summary>
+/// <summary>
+/// Counts BCrypt calls, and the most that ran at once: the verifier's promise is a count, and the BCrypt gate's a
+/// bound on concurrency, which timing could not prove. <see cref="Delay"/> makes each call take longer, so calls
+/// that could overlap do.
+/// </summary>
 public sealed class CountingHasher(IKeySecretHasher inner) : IKeySecretHasher
 {
     private int _verifies;
     private int _hashes;
+    private int _running;
+    private int _maxConcurrent;
 
     public int Verifies => Volatile.Read(ref _verifies);
 
     public int Hashes => Volatile.Read(ref _hashes);
 
+    /// <summary>The most BCrypt calls (hashes and verifies together) that ran at the same time.</summary>
+    public int MaxConcurrent => Volatile.Read(ref _maxConcurrent);
+
+    public TimeSpan Delay { get; set; }
+
+    public void ResetConcurrency() => Volatile.Write(ref _maxConcurrent, 0);
+
     public string Hash(string key)
     {
         Interlocked.Increment(ref _hashes);
-        return inner.Hash(key);
+        return Run(() => inner.Hash(key));
     }
 
     public bool Verify(string key, string hash)
     {
         Interlocked.Increment(ref _verifies);
-        return inner.Verify(key, hash);
+        return Run(() => inner.Verify(key, hash));
+    }
+
+    private T Run<T>(Func<T> work)
+    {
+        var running = Interlocked.Increment(ref _running);
+        try
+        {
+            int max;
+            while (running > (max = Volatile.Read(ref _maxConcurrent)) && Interlocked.CompareExchange(ref _maxConcurrent, running, max) != max)
+            {
+            }
+
+            if (Delay > TimeSpan.Zero)
+            {
+                Thread.Sleep(Delay);
+            }
+
+            return work();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _running);
+        }
     }
 }

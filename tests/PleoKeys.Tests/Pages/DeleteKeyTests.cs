@@ -158,17 +158,36 @@ public sealed class DeleteKeyTests(PleoKeysFactory factory) : IClassFixture<Pleo
     }
 
     [Theory]
-    [MemberData(nameof(Requests))]
+    [InlineData("GET details")]
+    [InlineData("GET delete")]
     public async Task DeletedKey_IsNotFound(string request)
     {
         var client = await factory.SignedInClientAsync(DemoData.Admin);
         var key = await client.CreateKeyAsync(PageHelpers.UniqueName("Gone"));
         var row = await factory.KeyRowAsync(key);
-        Assert.Equal(HttpStatusCode.Redirect, (await client.PostWithTokenAsync($"/Settings/ApiKeys/Delete/{row.Id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await client.SubmitAsync((await client.GetDocumentAsync($"/Settings/ApiKeys/Delete/{row.Id}")).Form())).StatusCode);
 
         var response = await SendAsync(client, request, row.Id);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task DeletedKey_DeletedAgainFromAnOlderForm_SaysItWasAlreadyDeleted_AndWritesNoSecondRecord()
+    {
+        var client = await factory.SignedInClientAsync(DemoData.Admin);
+        var name = PageHelpers.UniqueName("Gone twice");
+        var row = await factory.KeyRowAsync(await client.CreateKeyAsync(name));
+        var confirmation = await client.GetDocumentAsync($"/Settings/ApiKeys/Delete/{row.Id}");
+        Assert.Equal(HttpStatusCode.Redirect, (await client.SubmitAsync(confirmation.Form())).StatusCode);
+        await client.GetAsync("/Settings/ApiKeys");   // reads the first status message
+
+        var again = await client.SubmitAsync(confirmation.Form());
+
+        Assert.Equal(HttpStatusCode.Redirect, again.StatusCode);
+        var list = await client.GetDocumentAsync(again.Headers.Location!.OriginalString);
+        Assert.Equal($"API key “{name}” was already deleted. Integrations using it can no longer connect.", list.QuerySelector("main [role=status]").Text());
+        Assert.Equal(1, await factory.WithDbAsync(db => db.AuditEvents.CountAsync(e => e.ApiKeyId == row.Id && e.Action == AuditActions.KeyDeleted)));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net;
 using AngleSharp.Html.Dom;
 using PleoKeys.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using PleoKeys.Web.Data;
 
 namespace PleoKeys.Tests.Pages;
@@ -17,7 +18,8 @@ public sealed class RevealTests(PleoKeysFactory factory) : IClassFixture<PleoKey
         var created = await client.PostCreateFormAsync(name);
 
         Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
-        Assert.Equal("/Settings/ApiKeys/Reveal", created.Headers.Location!.OriginalString);
+        var row = await factory.KeyRowByNameAsync(name);
+        Assert.Equal($"/Settings/ApiKeys/Reveal/{row.Id}", created.Headers.Location!.OriginalString);
         var reveal = await client.GetAsync(created.Headers.Location);
         Assert.Equal(HttpStatusCode.OK, reveal.StatusCode);
         var page = await Html.ParseAsync(reveal);
@@ -41,24 +43,25 @@ public sealed class RevealTests(PleoKeysFactory factory) : IClassFixture<PleoKey
     }
 
     [Fact]
-    public async Task Reveal_ReloadedOrVisitedAgain_RedirectsToTheListWithoutTheKey()
+    public async Task Reveal_ReloadedOrVisitedAgain_SaysTheKeyWasShownOnceWithoutTheKey()
     {
         var client = await factory.SignedInClientAsync(DemoData.Admin);
-        var (key, _, _) = await client.CreateAndRevealAsync(PageHelpers.UniqueName("Once"));
+        var name = PageHelpers.UniqueName("Once");
+        var (key, _, first) = await client.CreateAndRevealAsync(name);
 
-        var reload = await client.GetAsync("/Settings/ApiKeys/Reveal");
+        var reload = await client.GetAsync(first.RequestMessage!.RequestUri);
 
-        Assert.Equal(HttpStatusCode.Redirect, reload.StatusCode);
-        Assert.Equal("/Settings/ApiKeys", reload.Headers.Location!.OriginalString);
-        Assert.DoesNotContain(key, await reload.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        var list = await client.GetAsync(reload.Headers.Location);
-        var listHtml = await list.Content.ReadAsStringAsync();
-        Assert.Contains("A key is shown only once", listHtml, StringComparison.Ordinal);
-        Assert.DoesNotContain(TestKeys.SecretOf(key), listHtml, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Gone, reload.StatusCode);
+        Assert.True(reload.Headers.CacheControl?.NoStore, "Cache-Control: no-store missing on the shown-once page");
+        var page = await Html.ParseAsync(reload);
+        Assert.Equal("This key was shown once", page.QuerySelector("main h1").Text());
+        Assert.Contains($"If you did not copy “{name}”, delete it and create a new key.", page.QuerySelector("main").Text(), StringComparison.Ordinal);
+        Assert.Equal("/Settings/ApiKeys/Create", page.QuerySelector("main a.button-primary")!.GetAttribute("href"));
+        Assert.DoesNotContain(TestKeys.SecretOf(key), await reload.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         // The back button or a later visit: still nothing.
-        var later = await client.GetAsync("/Settings/ApiKeys/Reveal");
-        Assert.Equal(HttpStatusCode.Redirect, later.StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, (await client.GetAsync(first.RequestMessage!.RequestUri)).StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, (await client.GetAsync("/Settings/ApiKeys/Reveal")).StatusCode);
     }
 
     [Fact]
@@ -68,20 +71,56 @@ public sealed class RevealTests(PleoKeysFactory factory) : IClassFixture<PleoKey
 
         var response = await client.GetAsync("/Settings/ApiKeys/Reveal");
 
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, response.StatusCode);
+        Assert.Equal("This key was shown once", (await Html.ParseAsync(response)).QuerySelector("main h1").Text());
     }
 
     [Fact]
-    public async Task Reveal_InAnotherSignedInSession_ShowsNoKey()
+    public async Task Reveal_InAnotherSignedInSessionOrByAnotherUser_ShowsNoKey_AndLeavesItForTheCreator()
     {
         var creator = await factory.SignedInClientAsync(DemoData.Admin);
-        var other = await factory.SignedInClientAsync(DemoData.Admin);
+        var bookkeeper = await factory.SignedInClientAsync(DemoData.Bookkeeper);
 
         var created = await creator.PostCreateFormAsync(PageHelpers.UniqueName("Other session"));
-        var elsewhere = await other.GetAsync(created.Headers.Location);
+        var byBookkeeper = await bookkeeper.GetAsync(created.Headers.Location);
 
-        Assert.Equal(HttpStatusCode.Redirect, elsewhere.StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, byBookkeeper.StatusCode);
+        Assert.Null((await Html.ParseAsync(byBookkeeper)).QuerySelector("#new-key"));
         Assert.Equal(HttpStatusCode.OK, (await creator.GetAsync(created.Headers.Location)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Reveal_AfterItsLifetime_ShowsNoKey()
+    {
+        var client = await factory.SignedInClientAsync(DemoData.Admin);
+        var created = await client.PostCreateFormAsync(PageHelpers.UniqueName("Too late"));
+
+        factory.Time.Advance(PleoKeys.Web.ApiKeys.KeyReveals.Lifetime + TimeSpan.FromSeconds(1));
+        var late = await client.GetAsync(created.Headers.Location);
+
+        Assert.Equal(HttpStatusCode.Gone, late.StatusCode);
+        Assert.Null((await Html.ParseAsync(late)).QuerySelector("#new-key"));
+    }
+
+    [Fact]
+    public async Task Reveal_StoresTheKeyOnlyEncrypted_AndDeletesItWhenShown()
+    {
+        var client = await factory.SignedInClientAsync(DemoData.Admin);
+        var name = PageHelpers.UniqueName("Encrypted");
+        var created = await client.PostCreateFormAsync(name);
+        var row = await factory.KeyRowByNameAsync(name);
+
+        var waiting = await factory.WithDbAsync(db => db.KeyReveals.AsNoTracking().SingleAsync(r => r.ApiKeyId == row.Id));
+        var key = await ReadRevealAsync(client, created);
+
+        Assert.DoesNotContain(TestKeys.SecretOf(key), waiting.ProtectedKey, StringComparison.Ordinal);
+        Assert.False(await factory.WithDbAsync(db => db.KeyReveals.AnyAsync(r => r.ApiKeyId == row.Id)), "the reveal outlived the page that showed it");
+    }
+
+    private static async Task<string> ReadRevealAsync(HttpClient client, HttpResponseMessage created)
+    {
+        var page = await client.GetDocumentAsync(created.Headers.Location!.OriginalString);
+        return ((IHtmlInputElement?)page.QuerySelector("#new-key"))?.Value ?? throw new InvalidOperationException("no key shown");
     }
 
     [Fact]

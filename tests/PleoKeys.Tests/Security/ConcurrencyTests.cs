@@ -23,7 +23,6 @@ public sealed class ConcurrencyTests(PleoKeysFactory factory, ITestOutputHelper 
     public async Task ConcurrentCreatesAndDeletes_EveryRevealedKeyExistsOnceAndWorks_EveryConfirmedDeleteHolds()
     {
         var (_, cookies) = await factory.SignedInClientWithCookiesAsync(DemoData.Admin);
-        var token = await NewBrowser(cookies).AntiforgeryTokenAsync("/Settings/ApiKeys/Create");
         var rowsBefore = await factory.KeyCountAsync();
         var revealed = new ConcurrentBag<(string Key, Guid Id)>();
         var deleted = new ConcurrentBag<Guid>();
@@ -33,10 +32,11 @@ public sealed class ConcurrencyTests(PleoKeysFactory factory, ITestOutputHelper 
 
         await Task.WhenAll(Enumerable.Range(0, Creates).Select(i => Task.Run(async () =>
         {
-            // A browser tab of its own: the one-time reveal travels in a TempData cookie.
+            // A browser tab of its own, with its own forms.
             var browser = NewBrowser(cookies);
             var api = factory.NewClient();
-            var create = await browser.PostFormAsync("/Settings/ApiKeys/Create", SecurityKit.CreateFields(token, $"Concurrent {i}"));
+            var (token, ticket) = await browser.FormTokensAsync("/Settings/ApiKeys/Create");
+            var create = await browser.PostFormAsync("/Settings/ApiKeys/Create", SecurityKit.CreateFields(token, $"Concurrent {i}", ticket: ticket));
             if (!Check(create, HttpStatusCode.Redirect, $"create {i}"))
             {
                 return;
@@ -61,7 +61,9 @@ public sealed class ConcurrencyTests(PleoKeysFactory factory, ITestOutputHelper 
             revealed.Add((key, id));
             if (i % 2 == 0)
             {
-                var delete = await browser.PostFormAsync($"/Settings/ApiKeys/Delete/{id}", [new("__RequestVerificationToken", token)]);
+                var (deleteToken, deleteTicket) = await browser.FormTokensAsync($"/Settings/ApiKeys/Delete/{id}");
+                var delete = await browser.PostFormAsync($"/Settings/ApiKeys/Delete/{id}",
+                    [new("__RequestVerificationToken", deleteToken), new(PleoKeys.Web.Auth.FormTicket.FieldName, deleteTicket)]);
                 if (Check(delete, HttpStatusCode.Redirect, $"delete {i}"))
                 {
                     deleted.Add(id);

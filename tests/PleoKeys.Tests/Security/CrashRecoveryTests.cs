@@ -128,7 +128,6 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         }
 
-        var token = await Browser(baseAddress, cookies).AntiforgeryTokenAsync("/Settings/ApiKeys/Create");
         return Enumerable.Range(0, Workers).Select(w => Task.Run(async () =>
         {
             var own = new CookieContainer();
@@ -144,7 +143,9 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
                         HttpResponseMessage delete;
                         try
                         {
-                            delete = await browser.PostFormAsync($"/Settings/ApiKeys/Delete/{victim.Id}", [new("__RequestVerificationToken", token)]);
+                            var (token, ticket) = await browser.FormTokensAsync($"/Settings/ApiKeys/Delete/{victim.Id}");
+                            delete = await browser.PostFormAsync($"/Settings/ApiKeys/Delete/{victim.Id}",
+                                [new("__RequestVerificationToken", token), new(PleoKeys.Web.Auth.FormTicket.FieldName, ticket)]);
                         }
                         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
                         {
@@ -161,7 +162,8 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
                         continue;
                     }
 
-                    var create = await browser.PostFormAsync("/Settings/ApiKeys/Create", SecurityKit.CreateFields(token, $"Crash load {w}-{n}"));
+                    var (createToken, createTicket) = await browser.FormTokensAsync("/Settings/ApiKeys/Create");
+                    var create = await browser.PostFormAsync("/Settings/ApiKeys/Create", SecurityKit.CreateFields(createToken, $"Crash load {w}-{n}", ticket: createTicket));
                     Count(create);
                     if (create.StatusCode != HttpStatusCode.Redirect)
                     {
@@ -227,6 +229,8 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
         env["PleoKeys__FailedAuthPerMinutePerClient"] = "100000";
         env["PleoKeys__FailedAuthPerMinutePerKey"] = "100000";
         env["PleoKeys__SignInAttemptsPerMinutePerClient"] = "100000";
+        env["PleoKeys__KeyCreationsPerMinutePerUser"] = "100000";
+        env["PleoKeys__MaxActiveKeysPerCompany"] = "100000";
         env["PleoKeys__RequestsPerMinute"] = "100000";
         env["Logging__LogLevel__Default"] = "Warning";
         _app = Process.Start(start)!;

@@ -115,9 +115,13 @@ public sealed class HeadersAndCookiesTests(PleoKeysFactory factory) : IClassFixt
         var admin = Browser(new Uri(baseAddress), setCookies);
         await SignInAsync(admin, DemoData.Admin);                       // antiforgery and authentication cookies
         await admin.SwitchCompanyAsync(DemoData.NordicCoffeeAbId);       // company choice
-        var create = await admin.PostCreateFormAsync("Cookie check");   // TempData carrying the one-time reveal
+        var create = await admin.PostCreateFormAsync("Cookie check");
         Assert.Equal(HttpStatusCode.Redirect, create.StatusCode);
-        await admin.GetAsync(create.Headers.Location);                  // TempData cleared
+        var id = create.Headers.Location!.OriginalString.Split('/')[^1];
+        await admin.GetAsync(create.Headers.Location);
+        var deleted = await admin.SubmitAsync((await admin.GetDocumentAsync($"/Settings/ApiKeys/Delete/{id}")).Form());
+        Assert.Equal(HttpStatusCode.Redirect, deleted.StatusCode);        // TempData carrying the status message
+        await admin.GetAsync(deleted.Headers.Location);                 // TempData cleared
 
         var names = setCookies.Select(c => c.Split('=')[0]).Distinct().ToList();
         Assert.Superset(new HashSet<string> { "pleokeys.af", "pleokeys.auth", "pleokeys.company", ".AspNetCore.Mvc.CookieTempDataProvider" }, names.ToHashSet());

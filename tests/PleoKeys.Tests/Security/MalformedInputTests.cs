@@ -164,7 +164,7 @@ public sealed class MalformedInputTests(PleoKeysFactory factory, ITestOutputHelp
     public async Task CreateForm_GeneratedMalformedInput_RejectedWith400AndMessageNothingStoredNo5xx()
     {
         var client = await factory.SignedInClientAsync(DemoData.Admin);
-        var token = await client.AntiforgeryTokenAsync("/Settings/ApiKeys/Create");
+        var (token, sharedTicket) = await client.FormTokensAsync("/Settings/ApiKeys/Create");
         var otherToken = await (await factory.SignedInClientAsync(DemoData.Bookkeeper)).AntiforgeryTokenAsync("/");
         var (keysBefore, auditBefore) = await CountKeysAndAuditAsync();
         var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
@@ -174,7 +174,11 @@ public sealed class MalformedInputTests(PleoKeysFactory factory, ITestOutputHelp
         await FormGen.SampleAsync(async c =>
         {
             Interlocked.Increment(ref cases);
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/Settings/ApiKeys/Create") { Content = Body(c, token, otherToken) };
+            // A form's ticket is used up by the key it creates, so a case that should create one gets a form of its own.
+            var ticket = c.RawBody is null && c.Token == TokenKind.Valid && !Unreadable(c) && Violations(c).Count == 0
+                ? (await client.FormTokensAsync("/Settings/ApiKeys/Create")).Ticket
+                : sharedTicket;
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/Settings/ApiKeys/Create") { Content = Body(c, token, otherToken, ticket) };
             using var response = await client.SendAsync(request);
             var status = (int)response.StatusCode;
             var body = await response.Content.ReadAsStringAsync();
@@ -192,7 +196,7 @@ public sealed class MalformedInputTests(PleoKeysFactory factory, ITestOutputHelp
             if (violations.Count == 0)
             {
                 Assert.True(status == 302, $"valid input answered {status}: {Print(c)}");
-                Assert.Equal("/Settings/ApiKeys/Reveal", response.Headers.Location?.OriginalString);
+                Assert.StartsWith("/Settings/ApiKeys/Reveal/", response.Headers.Location?.OriginalString, StringComparison.Ordinal);
                 Interlocked.Increment(ref accepted);
                 return;
             }
@@ -241,7 +245,7 @@ public sealed class MalformedInputTests(PleoKeysFactory factory, ITestOutputHelp
         Assert.Equal(keysBefore, await factory.KeyCountAsync());
     }
 
-    private static ByteArrayContent Body(FormCase c, string token, string otherToken)
+    private static ByteArrayContent Body(FormCase c, string token, string otherToken, string ticket)
     {
         if (c.RawBody is not null)
         {
@@ -272,6 +276,7 @@ public sealed class MalformedInputTests(PleoKeysFactory factory, ITestOutputHelp
             }
         }
 
+        fields.Add((PleoKeys.Web.Auth.FormTicket.FieldName, ticket));
         Add("Input.Name", c.Name);
         Add("Input.Expiration", c.Expiration);
         Add("Input.CustomDate", c.CustomDate);
@@ -384,8 +389,7 @@ public sealed class MalformedInputTests(PleoKeysFactory factory, ITestOutputHelp
         var key = await admin.CreateKeyAsync("Fuzz target", scopes: KnownScopes);
         var deleted = await admin.CreateKeyAsync("Fuzz deleted", scopes: KnownScopes);
         var deletedId = await factory.NewClient().KeyRowIdAsync(deleted);
-        var token = await admin.AntiforgeryTokenAsync($"/Settings/ApiKeys/Delete/{deletedId}");
-        Assert.Equal(HttpStatusCode.Redirect, (await admin.PostFormAsync($"/Settings/ApiKeys/Delete/{deletedId}", [new("__RequestVerificationToken", token)])).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await admin.SubmitAsync((await admin.GetDocumentAsync($"/Settings/ApiKeys/Delete/{deletedId}")).Form())).StatusCode);
         var client = factory.NewClient();
         var vendorsBefore = await factory.WithDbAsync(db => Task.FromResult(db.Vendors.Count()));
         var kinds = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();

@@ -55,10 +55,10 @@ public sealed class RoleEnforcementTests(PleoKeysFactory factory) : IClassFixtur
         var admin = await factory.SignedInClientAsync(DemoData.Admin);
         var organisationKey = await factory.NewClient().KeyRowIdAsync(await admin.CreateKeyAsync("Org key", accessLevel: "Organisation"));
         var bookkeeper = await factory.SignedInClientAsync(DemoData.Bookkeeper);
-        var token = await bookkeeper.AntiforgeryTokenAsync("/Settings/ApiKeys/Create");
+        var (token, ticket) = await bookkeeper.FormTokensAsync("/Settings/ApiKeys/Create");
         var before = await factory.KeysSnapshotAsync();
 
-        var create = await bookkeeper.PostFormAsync("/Settings/ApiKeys/Create", SecurityKit.CreateFields(token, "Org attempt", "Organisation"));
+        var create = await bookkeeper.PostFormAsync("/Settings/ApiKeys/Create", SecurityKit.CreateFields(token, "Org attempt", "Organisation", ticket: ticket));
         Assert.Equal(HttpStatusCode.BadRequest, create.StatusCode);
         Assert.Contains("Only Admins and Bookkeepers of the whole organisation", await create.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
@@ -72,9 +72,9 @@ public sealed class RoleEnforcementTests(PleoKeysFactory factory) : IClassFixtur
     {
         var (bookkeeper, cookies) = await factory.SignedInClientWithCookiesAsync(DemoData.Bookkeeper);
         cookies.Add(new Uri("http://localhost"), new Cookie("pleokeys.company", DemoData.NordicCoffeeAbId.ToString()));
-        var token = await bookkeeper.AntiforgeryTokenAsync("/Settings/ApiKeys/Create");
+        var (token, ticket) = await bookkeeper.FormTokensAsync("/Settings/ApiKeys/Create");
         var name = "Tamper " + Guid.NewGuid().ToString("N")[..8];
-        var fields = SecurityKit.CreateFields(token, name);
+        var fields = SecurityKit.CreateFields(token, name, ticket: ticket);
         fields.Add(new("Input.CompanyId", DemoData.FjordBikesAsId.ToString()));
         fields.Add(new("CompanyId", DemoData.NordicCoffeeAbId.ToString()));
 

@@ -57,12 +57,14 @@ public static class SecurityKit
         return (client, cookies);
     }
 
-    /// <summary>The fields of a valid create form, plus the given token.</summary>
-    public static List<KeyValuePair<string, string>> CreateFields(string token, string name = "Probe", string accessLevel = "Company", IEnumerable<string>? scopes = null)
+    /// <summary>The fields of a valid create form, plus the given token and the form's ticket (see <see cref="FormTokensAsync"/>).</summary>
+    public static List<KeyValuePair<string, string>> CreateFields(string token, string name = "Probe", string accessLevel = "Company", IEnumerable<string>? scopes = null,
+        string? ticket = null)
     {
         var fields = new List<KeyValuePair<string, string>>
         {
             new("__RequestVerificationToken", token),
+            new(PleoKeys.Web.Auth.FormTicket.FieldName, ticket ?? ""),
             new("Input.Name", name),
             new("Input.Expiration", "30"),
             new("Input.CustomDate", ""),
@@ -79,6 +81,19 @@ public static class SecurityKit
         var input = document.QuerySelector("input[name=__RequestVerificationToken]") as IHtmlInputElement
             ?? throw new InvalidOperationException($"{url} has no antiforgery token.");
         return input.Value;
+    }
+
+    /// <summary>
+    /// What a browser submits with the form on a page besides its fields: the antiforgery token and the form's
+    /// single-use ticket (the company it was rendered for).
+    /// </summary>
+    public static async Task<(string Token, string Ticket)> FormTokensAsync(this HttpClient client, string url)
+    {
+        var document = await client.GetDocumentAsync(url);
+        var form = document.QuerySelector("main form[method=post]") ?? throw new InvalidOperationException($"{url} has no form.");
+        string Value(string name) => (form.QuerySelector($"input[name={name}]") as IHtmlInputElement)?.Value
+            ?? throw new InvalidOperationException($"The form on {url} has no {name}.");
+        return (Value("__RequestVerificationToken"), Value(PleoKeys.Web.Auth.FormTicket.FieldName));
     }
 
     public static Task<HttpResponseMessage> PostFormAsync(this HttpClient client, string url, IEnumerable<KeyValuePair<string, string>> fields) =>

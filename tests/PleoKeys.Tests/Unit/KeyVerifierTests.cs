@@ -27,7 +27,7 @@ public sealed class KeyVerifierTests : IDisposable
     public void Dispose() => _verifier.Dispose();
 
     private KeyVerifier NewVerifier(int failuresPerKey = 100_000, int failuresPerClient = 100_000) =>
-        new(_store, _hasher, _time, Options.Create(new PleoKeysOptions
+        new(_store, new BCryptGate(_hasher), _time, Options.Create(new PleoKeysOptions
         {
             Environment = KeyEnvironment.Staging,
             FailedAuthPerMinutePerKey = failuresPerKey,

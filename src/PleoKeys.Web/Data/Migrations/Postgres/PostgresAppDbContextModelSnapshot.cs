@@ -290,11 +290,18 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<string>("SubmissionId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("DeletedAtUtc");
 
                     b.HasIndex("KeyId")
+                        .IsUnique();
+
+                    b.HasIndex("SubmissionId")
                         .IsUnique();
 
                     b.HasIndex("CompanyId", "CreatedAtUtc");
@@ -519,6 +526,36 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
                     b.ToTable("ExportJobs");
                 });
 
+            modelBuilder.Entity("PleoKeys.Web.Data.KeyReveal", b =>
+                {
+                    b.Property<Guid>("ApiKeyId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("ExpiresAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ProtectedKey")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<string>("SessionStamp")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
+                    b.HasKey("ApiKeyId");
+
+                    b.HasIndex("ExpiresAtUtc");
+
+                    b.ToTable("KeyReveals");
+                });
+
             modelBuilder.Entity("PleoKeys.Web.Data.Membership", b =>
                 {
                     b.Property<int>("Id")
@@ -676,6 +713,15 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
                         .IsRequired();
 
                     b.Navigation("Organisation");
+                });
+
+            modelBuilder.Entity("PleoKeys.Web.Data.KeyReveal", b =>
+                {
+                    b.HasOne("PleoKeys.Web.Data.ApiKey", null)
+                        .WithOne()
+                        .HasForeignKey("PleoKeys.Web.Data.KeyReveal", "ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("PleoKeys.Web.Data.Membership", b =>

@@ -279,11 +279,18 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("SubmissionId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("DeletedAtUtc");
 
                     b.HasIndex("KeyId")
+                        .IsUnique();
+
+                    b.HasIndex("SubmissionId")
                         .IsUnique();
 
                     b.HasIndex("CompanyId", "CreatedAtUtc");
@@ -506,6 +513,36 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
                     b.ToTable("ExportJobs");
                 });
 
+            modelBuilder.Entity("PleoKeys.Web.Data.KeyReveal", b =>
+                {
+                    b.Property<Guid>("ApiKeyId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProtectedKey")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SessionStamp")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ApiKeyId");
+
+                    b.HasIndex("ExpiresAtUtc");
+
+                    b.ToTable("KeyReveals");
+                });
+
             modelBuilder.Entity("PleoKeys.Web.Data.Membership", b =>
                 {
                     b.Property<int>("Id")
@@ -661,6 +698,15 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("Organisation");
+                });
+
+            modelBuilder.Entity("PleoKeys.Web.Data.KeyReveal", b =>
+                {
+                    b.HasOne("PleoKeys.Web.Data.ApiKey", null)
+                        .WithOne()
+                        .HasForeignKey("PleoKeys.Web.Data.KeyReveal", "ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("PleoKeys.Web.Data.Membership", b =>

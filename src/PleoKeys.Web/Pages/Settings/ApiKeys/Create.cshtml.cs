@@ -1,6 +1,8 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PleoKeys.Web.ApiKeys;
 using PleoKeys.Web.Auth;
@@ -8,28 +10,42 @@ using PleoKeys.Web.Data;
 
 namespace PleoKeys.Web.Pages.Settings.ApiKeys;
 
+/// <summary>
+/// Create API Key. The form carries a <see cref="FormTicket"/>: the key is created for the company the form
+/// showed, and once per rendered form (the ticket's submission id is stored with the key under a unique index).
+/// The new key goes to the one-time reveal through <see cref="KeyReveals"/>, never through the client.
+/// </summary>
+[ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
 public class CreateModel(
     AppDbContext db,
     CurrentCompany current,
     TimeProvider time,
-    IKeySecretHasher hasher,
+    BCryptGate bcrypt,
+    FormTickets tickets,
+    KeyReveals reveals,
+    KeyCreationLimits limits,
     IOptions<PleoKeysOptions> options,
+    IOptions<IdentityOptions> identity,
     ILogger<CreateModel> logger) : PageModel
 {
     public const int MaxNameLength = 100;
+    public const string FormName = "create-key";
 
     [BindProperty]
     public InputModel Input { get; set; } = new();
 
+    /// <summary>The ticket the submitted form carried.</summary>
+    [BindProperty(Name = FormTicket.FieldName)]
+    public string? Ticket { get; set; }
+
+    /// <summary>The ticket the rendered form carries: a new one on every render.</summary>
+    public string NewTicket { get; private set; } = "";
+
     public CompanyView View { get; private set; } = null!;
     public DateOnly Today { get; private set; }
 
-    /// <summary>The one-time reveal reads this on the next request (Post/Redirect/Get), then it is gone.</summary>
-    [TempData]
-    public string? NewKey { get; set; }
-
-    [TempData]
-    public Guid? NewKeyRowId { get; set; }
+    /// <summary>Set when this very form was submitted before: the key it created, and whether its reveal still waits.</summary>
+    public (Guid Id, string Name, bool RevealPending)? AlreadyCreated { get; private set; }
 
     /// <summary>Everything is a string so that nothing a client sends can fail model binding silently.</summary>
     public sealed class InputModel
@@ -55,6 +71,28 @@ public class CreateModel(
 
         // Bound values are re-checked here against the same lists the form was rendered from.
         ModelState.Clear();
+
+        // The form must be one this app rendered for this user, for the company the session is in now.
+        var ticket = tickets.Read(FormName, Ticket, View);
+        if (ticket is null)
+        {
+            ModelState.AddModelError("", "This form has expired or was not made for you. Nothing was created; check the fields and submit again.");
+            return Rejected(StatusCodes.Status400BadRequest);
+        }
+
+        if (ticket.CompanyId != View.Company.Id)
+        {
+            var formCompany = View.Choices.FirstOrDefault(c => c.Id == ticket.CompanyId)?.Name ?? "another company";
+            ModelState.AddModelError("", $"This form was opened for {formCompany}, but you have since switched to {View.Company.Name}. " +
+                $"Nothing was created. Check the fields, now for {View.Company.Name}, and submit again.");
+            return Rejected(StatusCodes.Status409Conflict);
+        }
+
+        // A second submission of the same form (a double click, a reload, a replayed request) creates nothing.
+        if (await ShowAlreadyCreatedAsync(ticket.SubmissionId))
+        {
+            return Page();
+        }
         var name = (Input.Name ?? "").Trim();
         // Characters are counted as Unicode code points (an emoji is one), as PostgreSQL's varchar(100) counts them.
         var nameLength = name.EnumerateRunes().Count();
@@ -102,11 +140,26 @@ public class CreateModel(
         if (!ModelState.IsValid)
         {
             // The form comes back with its messages, as 400 so a client or a proxy sees the rejection.
-            Response.StatusCode = StatusCodes.Status400BadRequest;
-            return Page();
+            return Rejected(StatusCodes.Status400BadRequest);
         }
 
         var now = time.GetUtcNow().UtcDateTime;
+        var active = await db.ApiKeys.CountAsync(k => k.CompanyId == View.Company.Id && k.DeletedAtUtc == null && k.ExpiresAtUtc > now);
+        if (active >= options.Value.MaxActiveKeysPerCompany)
+        {
+            ModelState.AddModelError("", $"{View.Company.Name} has {active} active API keys, the most it can have. " +
+                "Delete keys that are no longer used, then create this one.");
+            return Rejected(StatusCodes.Status409Conflict);
+        }
+
+        if (limits.TryCreate(View.UserId) is { } wait)
+        {
+            ModelState.AddModelError("", $"You have created {options.Value.KeyCreationsPerMinutePerUser} keys within a minute, the most allowed. " +
+                $"Try again in {Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))} seconds; nothing was created.");
+            Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            return Rejected(StatusCodes.Status429TooManyRequests);
+        }
+
         var key = ApiKeyFormat.Generate(options.Value.Environment);
         var row = new ApiKey
         {
@@ -114,7 +167,7 @@ public class CreateModel(
             KeyId = key.KeyId,
             Environment = key.Environment,
             Last4 = key.Last4,
-            SecretHash = hasher.Hash(key.Key),
+            SecretHash = await bcrypt.HashAsync(key.Key, HttpContext.RequestAborted),
             Name = name,
             NormalizedName = name.ToUpperInvariant(),
             AccessLevel = accessLevel!.Value,
@@ -125,8 +178,10 @@ public class CreateModel(
             CreatedByUserId = View.UserId,
             CreatedByName = View.UserName,
             ExpiresAtUtc = Expiry.EndOfDayUtc(expiresOn!.Value, zone),
+            SubmissionId = ticket.SubmissionId,
         };
         db.ApiKeys.Add(row);
+        db.KeyReveals.Add(reveals.Create(row.Id, View.UserId, SessionStamp, key.Key));
         db.AuditEvents.Add(new AuditEvent
         {
             AtUtc = now,
@@ -139,12 +194,26 @@ public class CreateModel(
             KeyFingerprint = row.Fingerprint,
             Detail = $"{row.AccessLevel} key \"{row.Name}\" with {row.Scopes}, expires {expiresOn:yyyy-MM-dd}",
         });
-        await db.SaveChangesAsync();
-        logger.LogInformation("API key {KeyFingerprint} ({KeyRowId}) created by {UserId}", row.Fingerprint, row.Id, View.UserId);
+        try
+        {
+            await db.SaveChangesAsync();
+        }
+        catch (DbUpdateException)
+        {
+            // The same form, submitted twice at once: the other submission's key was committed first
+            // (the unique submission id refused this one). Anything else is not this handler's to explain.
+            db.ChangeTracker.Clear();
+            if (await ShowAlreadyCreatedAsync(ticket.SubmissionId))
+            {
+                return Page();
+            }
 
-        NewKey = key.Key;
-        NewKeyRowId = row.Id;
-        return RedirectToPage("Reveal");
+            throw;
+        }
+
+        logger.LogInformation("API key {KeyFingerprint} ({KeyRowId}) created by {UserId}", row.Fingerprint, row.Id, View.UserId);
+        await reveals.SweepAsync(db);
+        return RedirectToPage("Reveal", new { id = row.Id });
 
         DateOnly? ParseExpiration()
         {
@@ -187,9 +256,34 @@ public class CreateModel(
         }
     }
 
+    private string SessionStamp => User.FindFirst(identity.Value.ClaimsIdentity.SecurityStampClaimType)?.Value ?? "";
+
+    /// <summary>The form again, with its messages and a fresh ticket for the company the session is in.</summary>
+    private PageResult Rejected(int status)
+    {
+        Response.StatusCode = status;
+        return Page();
+    }
+
+    /// <summary>Answers 409 with the key this submission id already created, when there is one.</summary>
+    private async Task<bool> ShowAlreadyCreatedAsync(string submissionId)
+    {
+        var existing = await db.ApiKeys.AsNoTracking().Where(k => k.SubmissionId == submissionId)
+            .Select(k => new { k.Id, k.Name }).SingleOrDefaultAsync();
+        if (existing is null)
+        {
+            return false;
+        }
+
+        AlreadyCreated = (existing.Id, existing.Name, await reveals.IsPendingAsync(db, existing.Id, View.UserId, SessionStamp));
+        Response.StatusCode = StatusCodes.Status409Conflict;
+        return true;
+    }
+
     private async Task LoadAsync()
     {
         View = (await current.GetAsync())!;
         Today = Expiry.Today(time, TimeZoneInfo.FindSystemTimeZoneById(View.Company.TimeZoneId));
+        NewTicket = tickets.Issue(FormName, View);
     }
 }

@@ -7,8 +7,11 @@ using PleoKeys.Web.Data;
 
 namespace PleoKeys.Web.Pages.Settings.ApiKeys;
 
-public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider time) : PageModel
+public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider time, FormTickets tickets) : PageModel
 {
+    /// <summary>The ticket the delete dialog's form carries (see <see cref="DeleteModel"/>).</summary>
+    public string DeleteTicket { get; private set; } = "";
+
     public ApiKey Key { get; private set; } = null!;
     public bool CanDelete { get; private set; }
     public string AccessText { get; private set; } = "";
@@ -32,6 +35,7 @@ public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider 
         Key = key;
         _zone = TimeZoneInfo.FindSystemTimeZoneById(view.Company.TimeZoneId);
         CanDelete = view.CanDelete(key.AccessLevel);
+        DeleteTicket = CanDelete ? tickets.Issue(DeleteModel.FormName, view) : "";
         AccessText = key.AccessLevel == AccessLevel.Organisation
             ? $"Organisation (all entities of {view.OrganisationName})"
             : $"This entity ({view.Company.Name})";

@@ -1,6 +1,8 @@
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using PleoKeys.Web.ApiKeys;
 using PleoKeys.Web.Auth;
 using PleoKeys.Web.Data;
@@ -8,22 +10,14 @@ using PleoKeys.Web.Data;
 namespace PleoKeys.Web.Pages.Settings.ApiKeys;
 
 /// <summary>
-/// Shows a new key once: the Create handler leaves it in TempData (a Data Protection-encrypted
-/// cookie, like Identity's recovery codes), and reading it here deletes it, so a reload, the back
-/// button or a later visit finds nothing.
+/// Shows a new key once. The Create handler leaves the key in a server-side <see cref="KeyReveals"/> entry and
+/// redirects here; the first GET takes (deletes) the entry and shows the key, answered <c>no-store</c>. Every
+/// later request for it (a reload, the back button, a second tab, a replayed URL or cookie, another user) finds
+/// no entry and gets the page that says the key was shown once and how to make a new one.
 /// </summary>
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
-public class RevealModel(AppDbContext db, CurrentCompany current) : PageModel
+public class RevealModel(AppDbContext db, CurrentCompany current, KeyReveals reveals, IOptions<IdentityOptions> identity) : PageModel
 {
-    [TempData]
-    public string? NewKey { get; set; }
-
-    [TempData]
-    public Guid? NewKeyRowId { get; set; }
-
-    [TempData]
-    public string? StatusMessage { get; set; }
-
     public string Key { get; private set; } = "";
     public string KeyName { get; private set; } = "";
     public string AccessText { get; private set; } = "";
@@ -33,29 +27,34 @@ public class RevealModel(AppDbContext db, CurrentCompany current) : PageModel
     public string ReachName { get; private set; } = "";
     public string ReachKind { get; private set; } = "";
 
-    public async Task<IActionResult> OnGetAsync()
+    /// <summary>Set when there is no key to show: the key the request named, when the user can see it.</summary>
+    public bool ShownAlready { get; private set; }
+
+    public Guid? ShownKeyId { get; private set; }
+    public string? ShownKeyName { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(Guid? id)
     {
         var view = (await current.GetAsync())!;
-        var key = NewKey;
-        if (key is null || NewKeyRowId is not { } rowId)
-        {
-            StatusMessage = "A key is shown only once, right after it is created. To get a new one, create another key.";
-            return RedirectToPage("Index");
-        }
-
-        var row = await db.ApiKeys.AsNoTracking().CoveringCompany(view)
-            .Where(k => k.Id == rowId)
-            .Select(k => new { k.Name, k.AccessLevel, k.ExpiresAtUtc, k.OrganisationId })
+        var row = id is null ? null : await db.ApiKeys.AsNoTracking().CoveringCompany(view)
+            .Where(k => k.Id == id)
+            .Select(k => new { k.Id, k.Name, k.AccessLevel, k.ExpiresAtUtc, k.OrganisationId })
             .SingleOrDefaultAsync();
-        if (row is null)
+        var stamp = User.FindFirst(identity.Value.ClaimsIdentity.SecurityStampClaimType)?.Value ?? "";
+        var key = row is null ? null : await reveals.TakeAsync(db, row.Id, view.UserId, stamp);
+        if (key is null)
         {
-            // Switched company, or deleted in the meantime: the key is no longer this page's to show.
-            return RedirectToPage("Index");
+            // Shown already, expired, someone else's, or (switched company, deleted) no longer this page's to show.
+            ShownAlready = true;
+            ShownKeyId = row?.Id;
+            ShownKeyName = row?.Name;
+            Response.StatusCode = StatusCodes.Status410Gone;
+            return Page();
         }
 
         var zone = TimeZoneInfo.FindSystemTimeZoneById(view.Company.TimeZoneId);
         Key = key;
-        KeyName = row.Name;
+        KeyName = row!.Name;
         ExpiresOn = Expiry.LastDay(row.ExpiresAtUtc, zone);
         var organisation = row.AccessLevel == AccessLevel.Organisation;
         AccessText = organisation ? $"Organisation (all entities of {view.OrganisationName})" : $"This entity ({view.Company.Name})";

@@ -1,0 +1,31 @@
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace PleoKeys.Web.ApiKeys;
+
+/// <summary>
+/// Key creations per user per minute (<see cref="PleoKeysOptions.KeyCreationsPerMinutePerUser"/>), counted in this
+/// instance: each creation costs a BCrypt hash, so one user scripting the form cannot keep the BCrypt slots busy.
+/// </summary>
+public sealed class KeyCreationLimits(IOptions<PleoKeysOptions> options) : IDisposable
+{
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+
+    private readonly PartitionedRateLimiter<string> _perUser = PartitionedRateLimiter.Create<string, string>(user =>
+        RateLimitPartition.GetFixedWindowLimiter(user, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = Math.Max(1, options.Value.KeyCreationsPerMinutePerUser),
+            Window = Window,
+            QueueLimit = 0,
+        }));
+
+    /// <summary>Takes one creation from the user's minute; null when allowed, else how long until the next is.</summary>
+    public TimeSpan? TryCreate(string userId)
+    {
+        using var lease = _perUser.AttemptAcquire(userId);
+        return lease.IsAcquired ? null
+            : lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? retry : Window;
+    }
+
+    public void Dispose() => _perUser.Dispose();
+}
