@@ -153,8 +153,9 @@ public static class KeyRingProtection
             }
 
             var element = XElement.Parse(xml);
-            // An encrypted key carries <encryptedSecret>; one in the clear carries its master key as <value>.
-            if (element.Name.LocalName == "key" && !element.Descendants("encryptedSecret").Any()
+            // An encrypted key carries <encryptedSecret> (in the Data Protection XML namespace); one in the clear
+            // carries its master key as <value>.
+            if (element.Name.LocalName == "key" && !element.Descendants().Any(e => e.Name.LocalName == "encryptedSecret")
                 && Guid.TryParse((string?)element.Attribute("id"), out var id))
             {
                 inTheClear.Add(id);
