@@ -65,6 +65,7 @@ log "starting the app on $BASE (database $DB)"
   # the demo data seeded; the per-key limit is raised so the limiter counts without refusing the load.
   exec env ASPNETCORE_ENVIRONMENT=Benchmark ASPNETCORE_URLS="$BASE" \
     ConnectionStrings__Sqlite="Data Source=$DB" \
+    PleoKeys__SecretsPath="$WORK/secrets" \
     PleoKeys__SeedDemoData=true \
     PleoKeys__RequestsPerMinute=1000000000 \
     PleoKeys__KeyCreationsPerMinutePerUser=1000000000 \

@@ -26,10 +26,15 @@ builder.Services.AddSingleton<IKeySecretHasher>(sp =>
 builder.Services.AddPleoKeysDatabase(builder.Configuration, builder.Environment);
 // One key ring in the database for every instance, so a sign-in cookie, an antiforgery token or the one-time
 // reveal (TempData) protected by one instance is read by the next. The fixed application name stops the
-// default (the content root path) from giving each install folder its own protectors.
+// default (the content root path) from giving each install folder its own protectors. Each key is stored
+// encrypted to a certificate kept outside the database (DataProtection:CertificatePath, or one created in
+// PleoKeys:SecretsPath), so a copy of the database decrypts and forges nothing.
+var keyRingCertificate = KeyRingProtection.LoadCertificate(builder.Configuration, builder.Environment);
 builder.Services.AddDataProtection()
     .SetApplicationName("PleoKeys")
-    .PersistKeysToDbContext<AppDbContext>();
+    .PersistKeysToDbContext<AppDbContext>()
+    .ProtectKeysWithCertificate(keyRingCertificate)
+    .UnprotectKeysWithAnyCertificate(keyRingCertificate);
 // Behind a reverse proxy the client's address (failed-auth budgets, audit log, last used) and scheme come from
 // X-Forwarded-For / -Proto, believed only from proxies on this machine or listed in ForwardedHeaders:KnownProxies.
 builder.Services.Configure<ForwardedHeadersOptions>(o =>
@@ -48,7 +53,12 @@ builder.Services.AddIdentity<AppUser, IdentityRole>(o =>
         o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
     })
     .AddEntityFrameworkStores<AppDbContext>()
+    .AddSignInManager<PleoSignInManager>()
     .AddDefaultTokenProviders();
+// Every page request checks its cookie's security stamp against the database: signing out changes the stamp,
+// so a copy of the cookie is refused at once, on every instance. It costs one query by primary key (the
+// API never reads the cookie). A locked-out or deleted user is refused the same way (PleoSignInManager).
+builder.Services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.Zero);
 builder.Services.ConfigureApplicationCookie(o =>
 {
     o.LoginPath = "/Account/Login";
@@ -128,6 +138,7 @@ var app = builder.Build();
 
 // ---- Database ----
 await app.Services.MigrateAndSeedAsync();
+await app.Services.RevokeKeysStoredInTheClearAsync();
 if (await OperatorCommands.RunAsync(app.Services, args, Console.Out) is { } exitCode)
 {
     return exitCode;

@@ -13,6 +13,9 @@ public sealed class TwoInstances : IAsyncLifetime
 {
     private string? _database;
 
+    /// <summary>The secrets folder both instances share (the key ring's certificate, made by A on its first run).</summary>
+    public string SecretsPath { get; } = Path.Combine(Path.GetTempPath(), $"pleokeys-two-instances-{Guid.NewGuid():N}");
+
     public AppProcess A { get; private set; } = null!;
     public AppProcess B { get; private set; } = null!;
 
@@ -26,7 +29,12 @@ public sealed class TwoInstances : IAsyncLifetime
         _database = TestDatabase.NewPostgresDatabase();
         var ports = AppProcess.Ports(2);
         // The per-key request limit is per instance; B is polled as fast as it answers, well past 600 a minute.
-        var settings = new Dictionary<string, string> { ["PleoKeys__RequestsPerMinute"] = "1000000" };
+        // Both read the key ring with one certificate, as instances given the same mounted secret do.
+        var settings = new Dictionary<string, string>
+        {
+            ["PleoKeys__RequestsPerMinute"] = "1000000",
+            ["PleoKeys__SecretsPath"] = SecretsPath,
+        };
         // A first: it applies the migrations and seeds the demo data that B then finds.
         A = await AppProcess.StartAsync(ports[0], _database, settings);
         B = await AppProcess.StartAsync(ports[1], _database, settings);
@@ -47,6 +55,11 @@ public sealed class TwoInstances : IAsyncLifetime
         if (_database is not null)
         {
             await TestDatabase.DropPostgresDatabaseAsync(_database);
+        }
+
+        if (Directory.Exists(SecretsPath))
+        {
+            Directory.Delete(SecretsPath, recursive: true);
         }
     }
 }
@@ -81,6 +94,28 @@ public sealed class MultiInstanceTests(TwoInstances apps, ITestOutputHelper outp
         using var api = new HttpClient();
         Assert.Equal(HttpStatusCode.OK, (await api.ApiGetAsync(_b.Url("/v1/installations/me").ToString(), key)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await api.ApiGetAsync(_a.Url("/v1/installations/me").ToString(), key)).StatusCode);
+    }
+
+    [PostgresFact]
+    public async Task SignOut_OnInstanceA_EndsACopiedSessionOnInstanceB()
+    {
+        var jar = new CookieContainer();
+        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = jar, AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        var login = await Html.ParseAsync(await browser.GetAsync(_a.Url("/Account/Login")));
+        Assert.Equal(HttpStatusCode.Redirect,
+            (await browser.SubmitAsync(login.Form(), ("Input.Email", DemoData.Bookkeeper), ("Input.Password", DemoData.Password))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync(_b.Url("/Settings/ApiKeys"))).StatusCode);
+        var copied = jar.GetCookieHeader(_a.BaseAddress);
+
+        var home = await Html.ParseAsync(await browser.GetAsync(_a.Url("/")));
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.SubmitAsync(home.Form("header form[action='/Account/Logout']"))).StatusCode);
+
+        using var replay = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false });
+        using var request = new HttpRequestMessage(HttpMethod.Get, _b.Url("/Settings/ApiKeys"));
+        request.Headers.Add("Cookie", copied);
+        var response = await replay.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/Account/Login", response.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
     }
 
     [PostgresFact]

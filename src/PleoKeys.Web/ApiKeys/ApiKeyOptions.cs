@@ -42,4 +42,13 @@ public sealed class PleoKeysOptions
     public int MaxActiveKeysPerCompany { get; set; } = 100;
 
     public bool SeedDemoData { get; set; }
+
+    public const string DefaultSecretsPath = "secrets";
+
+    /// <summary>
+    /// The folder for secrets the server keeps outside the database (relative paths are taken from the content
+    /// root; git-ignored). Holds the certificate that encrypts the Data Protection key ring when
+    /// <c>DataProtection:CertificatePath</c> is not set, created on first run.
+    /// </summary>
+    public string SecretsPath { get; set; } = DefaultSecretsPath;
 }

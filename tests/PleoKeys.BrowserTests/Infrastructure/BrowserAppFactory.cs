@@ -14,6 +14,7 @@ namespace PleoKeys.BrowserTests.Infrastructure;
 public sealed class BrowserAppFactory : WebApplicationFactory<Program>
 {
     private readonly string _dbPath = Path.Combine(Path.GetTempPath(), $"pleokeys-browser-{Guid.NewGuid():N}.db");
+    private readonly string _secretsPath = Path.Combine(Path.GetTempPath(), $"pleokeys-browser-secrets-{Guid.NewGuid():N}");
 
     public BrowserAppFactory() => UseKestrel(0);
 
@@ -27,6 +28,8 @@ public sealed class BrowserAppFactory : WebApplicationFactory<Program>
         // UseSetting, not ConfigureAppConfiguration: Program reads the connection string while it
         // registers services, before configuration added by ConfigureAppConfiguration is applied.
         builder.UseSetting("ConnectionStrings:Sqlite", $"Data Source={_dbPath}");
+        // The key ring's certificate is made on first run; in a temp folder, not in the source tree.
+        builder.UseSetting("PleoKeys:SecretsPath", _secretsPath);
         builder.UseSetting("PleoKeys:SeedDemoData", "true");
         builder.UseSetting("PleoKeys:Environment", "Staging");
         // The lowest BCrypt cost keeps key creation and the first API call quick; the format is the same.
@@ -41,6 +44,11 @@ public sealed class BrowserAppFactory : WebApplicationFactory<Program>
         foreach (var suffix in new[] { "", "-wal", "-shm" })
         {
             File.Delete(_dbPath + suffix);
+        }
+
+        if (Directory.Exists(_secretsPath))
+        {
+            Directory.Delete(_secretsPath, recursive: true);
         }
     }
 }

@@ -20,8 +20,27 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
     /// <summary>The demo data is seeded at this instant (a Thursday morning in Copenhagen).</summary>
     public static readonly DateTimeOffset Start = new(2026, 11, 26, 9, 0, 0, TimeSpan.Zero);
 
-    private readonly string _dbPath = Path.Combine(Path.GetTempPath(), $"pleokeys-test-{Guid.NewGuid():N}.db");
+    private readonly string _dbPath;
+    private readonly string _secretsPath;
+    private readonly bool _ownsFiles;
     private string? _postgres;
+
+    public PleoKeysFactory()
+    {
+        _dbPath = Path.Combine(Path.GetTempPath(), $"pleokeys-test-{Guid.NewGuid():N}.db");
+        _secretsPath = Path.Combine(Path.GetTempPath(), $"pleokeys-test-secrets-{Guid.NewGuid():N}");
+        _ownsFiles = true;
+    }
+
+    /// <summary>
+    /// An app on an existing SQLite file and secrets folder (another instance's, or a copy), which it leaves in
+    /// place when disposed.
+    /// </summary>
+    protected PleoKeysFactory(string databasePath, string secretsPath)
+    {
+        _dbPath = databasePath;
+        _secretsPath = secretsPath;
+    }
 
     public FakeTimeProvider Time { get; } = new(Start);
 
@@ -31,6 +50,12 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
     public string DatabasePath => _dbPath;
+
+    /// <summary>
+    /// This app's <c>PleoKeys:SecretsPath</c>, a temp folder: the key ring's certificate is created there on
+    /// first run, never in the source tree.
+    /// </summary>
+    public string SecretsPath => _secretsPath;
 
     /// <summary>The provider this factory runs on; a test class that needs one provider overrides it.</summary>
     public virtual DatabaseProvider Provider => TestDatabase.Provider;
@@ -48,6 +73,7 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
         {
             ["Database:Provider"] = Provider.ToString(),
             ["ConnectionStrings:Sqlite"] = $"Data Source={_dbPath}",
+            ["PleoKeys:SecretsPath"] = _secretsPath,
             ["ConnectionStrings:Postgres"] = Provider == DatabaseProvider.Postgres ? _postgres ??= TestDatabase.NewPostgresDatabase() : null,
             ["PleoKeys:Environment"] = "Staging",
             ["PleoKeys:FailedAuthPerMinutePerClient"] = "100000",
@@ -105,6 +131,16 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (!_ownsFiles)
+        {
+            return;
+        }
+
+        if (Directory.Exists(_secretsPath))
+        {
+            Directory.Delete(_secretsPath, recursive: true);
+        }
+
         foreach (var suffix in new[] { "", "-wal", "-shm" })
         {
             try

@@ -23,6 +23,8 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
     private const int Workers = 6;
 
     private readonly string _dbPath = Path.Combine(Path.GetTempPath(), $"pleokeys-crash-{Guid.NewGuid():N}.db");
+    // One secrets folder for every restart, as on a server: the key ring's certificate survives the kills.
+    private readonly string _secretsPath = Path.Combine(Path.GetTempPath(), $"pleokeys-crash-secrets-{Guid.NewGuid():N}");
     private readonly ConcurrentQueue<string> _appOutput = new();
     private Process? _app;
     private TimeSpan _startingUp;
@@ -224,6 +226,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
         env["ASPNETCORE_ENVIRONMENT"] = "Production";
         env["ASPNETCORE_URLS"] = baseAddress.ToString();
         env["ConnectionStrings__Sqlite"] = $"Data Source={_dbPath}";
+        env["PleoKeys__SecretsPath"] = _secretsPath;
         env["PleoKeys__SeedDemoData"] = "true";
         env["PleoKeys__BCryptWorkFactor"] = "4";
         env["PleoKeys__FailedAuthPerMinutePerClient"] = "100000";
@@ -316,6 +319,11 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
         foreach (var suffix in new[] { "", "-wal", "-shm" })
         {
             File.Delete(_dbPath + suffix);
+        }
+
+        if (Directory.Exists(_secretsPath))
+        {
+            Directory.Delete(_secretsPath, recursive: true);
         }
     }
 }
