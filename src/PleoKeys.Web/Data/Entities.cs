@@ -99,6 +99,14 @@ public sealed class ApiKey
     public string? LastUsedIp { get; set; }
     public DateTime? InstallationActivatedAtUtc { get; set; }
 
+    /// <summary>
+    /// When anything a verifier caches about the key last changed: its own state (deleted, activated, …) or
+    /// its company's API key access. Every writer sets it (new keys get <see cref="CreatedAtUtc"/>); every
+    /// instance polls "changed since …" on its index (KeyChangePoller), so no change kind can be missed.
+    /// Last-used writes leave it alone: nothing cached depends on them.
+    /// </summary>
+    public DateTime ChangedAtUtc { get; set; }
+
     public string Fingerprint => ApiKeyFormat.Fingerprint(Environment, KeyId, Last4);
 }
 
@@ -122,6 +130,9 @@ public static class AuditActions
     public const string KeyCreated = "api-key.created";
     public const string KeyDeleted = "api-key.deleted";
     public const string KeyAuthFailures = "api-key.auth-failures";
+
+    /// <summary>The operator command switched a company's API key access (detail: old → new, keys suspended or restored).</summary>
+    public const string ApiKeyAccessSwitched = "company.api-key-access-switched";
     public const string SignedIn = "user.signed-in";
     public const string SignInFailed = "user.sign-in-failed";
 }

@@ -217,6 +217,9 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<DateTime>("ChangedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<Guid>("CompanyId")
                         .HasColumnType("uuid");
 
@@ -292,7 +295,7 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("DeletedAtUtc");
+                    b.HasIndex("ChangedAtUtc");
 
                     b.HasIndex("KeyId")
                         .IsUnique();

@@ -206,6 +206,9 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime>("ChangedAtUtc")
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("CompanyId")
                         .HasColumnType("TEXT");
 
@@ -281,7 +284,7 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("DeletedAtUtc");
+                    b.HasIndex("ChangedAtUtc");
 
                     b.HasIndex("KeyId")
                         .IsUnique();

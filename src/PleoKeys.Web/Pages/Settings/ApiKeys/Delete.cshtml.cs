@@ -53,6 +53,7 @@ public class DeleteModel(AppDbContext db, CurrentCompany current, TimeProvider t
         var now = time.GetUtcNow().UtcDateTime;
         key.DeletedAtUtc = now;
         key.DeletedByUserId = view.UserId;
+        key.ChangedAtUtc = now;
         db.AuditEvents.Add(new AuditEvent
         {
             AtUtc = now,
