@@ -42,6 +42,14 @@ internal static class AccessSwitchAcrossProcesses
         AppProcess app, IDictionary<string, string> database, string key, string value, HttpStatusCode expected)
     {
         using var api = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        // The app answers the old way before the command, or the measurement would prove nothing.
+        var settled = Stopwatch.StartNew();
+        while ((await api.ApiGetAsync("/v1/vendors", key)).StatusCode == expected)
+        {
+            Assert.True(settled.Elapsed < TimeSpan.FromSeconds(5), $"The app answered {expected} before the command ran.");
+            await Task.Delay(50);
+        }
+
         var clock = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource();
         var polling = Task.Run(async () =>
@@ -125,5 +133,77 @@ public sealed class AccessSwitchAcrossProcessesTests(SqliteAppProcess fixture, I
         var audit = await db.AuditEvents.AsNoTracking().Where(e => e.Action == AuditActions.ApiKeyAccessSwitched).OrderBy(e => e.Id).ToListAsync();
         Assert.Equal(["on → off", "off → on"], audit.Select(e => e.Detail!.Contains("on → off", StringComparison.Ordinal) ? "on → off" : "off → on"));
         Assert.All(audit, e => Assert.Equal((OperatorCommands.Actor, DemoData.NordicCoffeeAbId), (e.ActorName, e.CompanyId!.Value)));
+    }
+}
+
+/// <summary>Two app processes on one PostgreSQL database: A LISTENs, B does not (Database:ListenForKeyChanges=false).</summary>
+public sealed class ListeningAndPollingInstances : IAsyncLifetime
+{
+    private string? _database;
+
+    public AppProcess Listening { get; private set; } = null!;
+
+    public AppProcess Polling { get; private set; } = null!;
+
+    public Dictionary<string, string> Database => AppProcess.Postgres(_database!);
+
+    public async Task InitializeAsync()
+    {
+        if (TestDatabase.PostgresConnectionString is null)
+        {
+            return; // The tests skip themselves and say how to run them.
+        }
+
+        _database = TestDatabase.NewPostgresDatabase();
+        var ports = AppProcess.Ports(2);
+        var settings = new Dictionary<string, string> { ["PleoKeys__RequestsPerMinute"] = "1000000" };
+        Listening = await AppProcess.StartAsync(ports[0], _database, settings);
+        Polling = await AppProcess.StartAsync(ports[1], _database, new Dictionary<string, string>(settings) { ["Database__ListenForKeyChanges"] = "false" });
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var app in new[] { Listening, Polling })
+        {
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+        }
+
+        if (_database is not null)
+        {
+            await TestDatabase.DropPostgresDatabaseAsync(_database);
+        }
+    }
+}
+
+/// <summary>
+/// On PostgreSQL the command NOTIFYs like a deletion does, so a listening instance refuses at once; an instance
+/// that does not listen gets the switch by polling, within the same second.
+/// </summary>
+[Trait("Category", TestDatabase.PostgresOnly)]
+public sealed class AccessSwitchOnPostgresTests(ListeningAndPollingInstances apps, ITestOutputHelper output) : IClassFixture<ListeningAndPollingInstances>
+{
+    [PostgresFact]
+    public async Task CommandInAnotherProcess_ReachesListeningAndPollingInstances_WithinOneSecond()
+    {
+        var key = await AccessSwitchAcrossProcesses.CreateAbKeyAsync(apps.Listening);
+        foreach (var app in new[] { apps.Listening, apps.Polling })
+        {
+            using var api = new HttpClient { BaseAddress = app.BaseAddress };
+            await api.ApiGetAsync("/v1/vendors", key).ExpectAsync(HttpStatusCode.OK);
+        }
+
+        // Each instance is measured on its own run of the command: off then on, for the listening one, then the polling one.
+        foreach (var (name, app) in new[] { ("listening", apps.Listening), ("polling", apps.Polling) })
+        {
+            foreach (var (value, expected) in new[] { ("off", HttpStatusCode.Unauthorized), ("on", HttpStatusCode.OK) })
+            {
+                var (_, delay) = await AccessSwitchAcrossProcesses.SwitchAsync(app, apps.Database, key, value, expected);
+                output.WriteLine($"{value}: the {name} instance answered {(int)expected} {AccessSwitchAcrossProcesses.Ms(delay)} after the command.");
+                Assert.True(delay < TimeSpan.FromSeconds(1), $"The {name} instance took {AccessSwitchAcrossProcesses.Ms(delay)} to see the switch {value}.");
+            }
+        }
     }
 }
