@@ -83,7 +83,8 @@ public static class PleoApi
         var now = time.GetUtcNow().UtcDateTime;
         // Only the first activation writes; later calls answer the same installation.
         var activated = await db.ApiKeys.Where(k => k.Id == key.Id && k.InstallationActivatedAtUtc == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(k => k.InstallationActivatedAtUtc, now).SetProperty(k => k.ChangedAtUtc, now));
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.InstallationActivatedAtUtc, now)
+                .SetProperty(k => k.ChangedAtUtc, now).SetProperty(k => k.ChangeCount, k => k.ChangeCount + 1));
         if (activated > 0)
         {
             await revocation.KeyChangedAsync(key.KeyId);

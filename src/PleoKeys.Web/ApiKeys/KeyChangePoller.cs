@@ -22,13 +22,14 @@ public sealed class KeyChangePoller(
     /// <summary>
     /// ChangedAtUtc is stamped by the writer's clock and committed a little later, so a change can land with a
     /// stamp older than the newest one already seen. Each poll looks back this far behind that watermark, so
-    /// instance clocks must agree within it (NTP does far better). A change is acted on once: the stamps seen
-    /// within the window are remembered, so the look-back costs a few rows read, not re-reads of the keys.
+    /// instance clocks must agree within it (NTP does far better). A change is acted on once: the change count
+    /// of each key seen within the window is remembered, so the look-back costs a few rows read, not re-reads
+    /// of the keys.
     /// </summary>
     public static readonly TimeSpan Overlap = TimeSpan.FromMinutes(2);
 
-    /// <summary>The stamp each key changed within the look-back window had when this poller last acted on it.</summary>
-    private readonly Dictionary<string, DateTime> _seen = new(StringComparer.Ordinal);
+    /// <summary>Each key changed within the look-back window: its change count and stamp when this poller last acted on it.</summary>
+    private readonly Dictionary<string, (int Count, DateTime At)> _seen = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -65,23 +66,24 @@ public sealed class KeyChangePoller(
         var since = watermark.Value - Overlap;
         var changed = await db.ApiKeys.AsNoTracking()
             .Where(k => k.ChangedAtUtc > since)
-            .Select(k => new { k.KeyId, k.ChangedAtUtc })
+            .Select(k => new { k.KeyId, k.ChangeCount, k.ChangedAtUtc })
             .ToListAsync(ct);
         foreach (var key in changed)
         {
-            if (!_seen.TryGetValue(key.KeyId, out var seen) || seen != key.ChangedAtUtc)
+            if (!_seen.TryGetValue(key.KeyId, out var seen) || seen.Count != key.ChangeCount)
             {
                 verifier.Invalidate(key.KeyId);
-                _seen[key.KeyId] = key.ChangedAtUtc;
             }
+
+            _seen[key.KeyId] = (key.ChangeCount, key.ChangedAtUtc);
         }
 
         var next = changed.Select(k => k.ChangedAtUtc).Append(watermark.Value).Max();
-        foreach (var (keyId, stamp) in _seen)
+        foreach (var (keyId, seen) in _seen)
         {
-            // Out of the next poll's window, so it cannot come back as "seen" (removal while enumerating is
-            // allowed for Dictionary since .NET Core 3.0).
-            if (stamp <= next - Overlap)
+            // Out of the next poll's window: a later change moves its stamp into the window again, with a new
+            // count (removal while enumerating is allowed for Dictionary since .NET Core 3.0).
+            if (seen.At <= next - Overlap)
             {
                 _seen.Remove(keyId);
             }

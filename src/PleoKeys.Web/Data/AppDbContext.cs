@@ -53,10 +53,11 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     }
 
     /// <summary>
-    /// Other instances learn of a change to a key by its <see cref="ApiKey.ChangedAtUtc"/> (KeyChangePoller), so
-    /// a change that does not move it would stay unseen there: a new key is stamped with its creation time, and
-    /// an update that changes anything but the last-used columns without a new stamp is refused.
-    /// (ExecuteUpdate bypasses this check: its callers set the stamp themselves.)
+    /// Other instances learn of a change to a key by its <see cref="ApiKey.ChangedAtUtc"/> and
+    /// <see cref="ApiKey.ChangeCount"/> (KeyChangePoller), so a change that does not move them would stay unseen
+    /// there: a new key is stamped with its creation time, and an update that changes anything but the last-used
+    /// columns without <see cref="ApiKey.MarkChanged"/> is refused. (ExecuteUpdate bypasses this check: its
+    /// callers set both columns themselves.)
     /// </summary>
     private void RequireKeyChangeStamps()
     {
@@ -67,11 +68,11 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
                 entry.Entity.ChangedAtUtc = entry.Entity.CreatedAtUtc;
             }
             else if (entry.State == EntityState.Modified
-                && !entry.Property(k => k.ChangedAtUtc).IsModified
+                && !entry.Property(k => k.ChangeCount).IsModified
                 && entry.Properties.Any(p => p.IsModified && p.Metadata.Name is not (nameof(ApiKey.LastUsedAtUtc) or nameof(ApiKey.LastUsedIp))))
             {
                 throw new InvalidOperationException(
-                    $"API key {entry.Entity.KeyId} was changed without setting {nameof(ApiKey.ChangedAtUtc)}; other instances would not see the change.");
+                    $"API key {entry.Entity.KeyId} was changed without {nameof(ApiKey.MarkChanged)}; other instances would not see the change.");
             }
         }
     }

@@ -101,11 +101,25 @@ public sealed class ApiKey
 
     /// <summary>
     /// When anything a verifier caches about the key last changed: its own state (deleted, activated, …) or
-    /// its company's API key access. Every writer sets it (new keys get <see cref="CreatedAtUtc"/>); every
-    /// instance polls "changed since …" on its index (KeyChangePoller), so no change kind can be missed.
-    /// Last-used writes leave it alone: nothing cached depends on them.
+    /// its company's API key access. Every instance polls "changed since …" on its index (KeyChangePoller), so
+    /// no change kind can be missed. Set with <see cref="ChangeCount"/> by <see cref="MarkChanged"/> (or, in an
+    /// ExecuteUpdate, both by hand); a new key gets its <see cref="CreatedAtUtc"/>. Last-used writes leave it
+    /// alone: nothing cached depends on them.
     /// </summary>
     public DateTime ChangedAtUtc { get; set; }
+
+    /// <summary>
+    /// How many times the key has changed: tells two changes apart that carry the same clock time (clocks
+    /// repeat, a test's stands still), so a poller that has seen one still sees the next.
+    /// </summary>
+    public int ChangeCount { get; set; }
+
+    /// <summary>Records a change to the key, for every instance's poller to find.</summary>
+    public void MarkChanged(DateTime nowUtc)
+    {
+        ChangedAtUtc = nowUtc;
+        ChangeCount++;
+    }
 
     public string Fingerprint => ApiKeyFormat.Fingerprint(Environment, KeyId, Last4);
 }

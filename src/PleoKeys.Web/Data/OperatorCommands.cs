@@ -85,7 +85,7 @@ public static class OperatorCommands
 
             var companyKeys = db.ApiKeys.Where(k => k.CompanyId == company.Id && k.DeletedAtUtc == null);
             keyIds = await companyKeys.Select(k => k.KeyId).ToListAsync();
-            await companyKeys.ExecuteUpdateAsync(s => s.SetProperty(k => k.ChangedAtUtc, now));
+            await companyKeys.ExecuteUpdateAsync(s => s.SetProperty(k => k.ChangedAtUtc, now).SetProperty(k => k.ChangeCount, k => k.ChangeCount + 1));
             entityKeys = await companyKeys.CountAsync(k => k.AccessLevel == AccessLevel.Company && k.ExpiresAtUtc > now);
             organisationKeys = await db.ApiKeys.CountAsync(k => k.OrganisationId == company.OrganisationId
                 && k.AccessLevel == AccessLevel.Organisation && k.DeletedAtUtc == null && k.ExpiresAtUtc > now);

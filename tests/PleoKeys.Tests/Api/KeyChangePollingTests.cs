@@ -34,7 +34,7 @@ public sealed class KeyChangePollingTests(PollingOnlyFactory factory) : IClassFi
 
         // What POST /v1/installations/me writes, done by "another instance" that tells nobody.
         await factory.WithDbAsync(db => db.ApiKeys.Where(k => k.KeyId == TestKeys.KeyIdOf(key)).ExecuteUpdateAsync(s => s
-            .SetProperty(k => k.InstallationActivatedAtUtc, activatedAt).SetProperty(k => k.ChangedAtUtc, factory.Time.GetUtcNow().UtcDateTime)));
+            .SetProperty(k => k.InstallationActivatedAtUtc, activatedAt).SetProperty(k => k.ChangedAtUtc, factory.Time.GetUtcNow().UtcDateTime).SetProperty(k => k.ChangeCount, k => k.ChangeCount + 1)));
         // Nobody told the verifier: it still answers from the state it cached.
         Assert.Equal(before, await UpdatedAtAsync(api, key));
 
@@ -56,7 +56,8 @@ public sealed class KeyChangePollingTests(PollingOnlyFactory factory) : IClassFi
         await factory.WithDbAsync(async db =>
         {
             await db.Companies.Where(c => c.Id == DemoData.NordicCoffeeAbId).ExecuteUpdateAsync(s => s.SetProperty(c => c.ApiKeyAccess, false));
-            return await db.ApiKeys.Where(k => k.CompanyId == DemoData.NordicCoffeeAbId).ExecuteUpdateAsync(s => s.SetProperty(k => k.ChangedAtUtc, now));
+            return await db.ApiKeys.Where(k => k.CompanyId == DemoData.NordicCoffeeAbId).ExecuteUpdateAsync(s => s
+                .SetProperty(k => k.ChangedAtUtc, now).SetProperty(k => k.ChangeCount, k => k.ChangeCount + 1));
         });
         try
         {

@@ -217,6 +217,9 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<int>("ChangeCount")
+                        .HasColumnType("integer");
+
                     b.Property<DateTime>("ChangedAtUtc")
                         .HasColumnType("timestamp with time zone");
 

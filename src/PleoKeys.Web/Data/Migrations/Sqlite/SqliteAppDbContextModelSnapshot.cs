@@ -206,6 +206,9 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("ChangeCount")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("ChangedAtUtc")
                         .HasColumnType("TEXT");
 

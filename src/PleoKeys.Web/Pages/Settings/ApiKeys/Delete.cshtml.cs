@@ -53,7 +53,7 @@ public class DeleteModel(AppDbContext db, CurrentCompany current, TimeProvider t
         var now = time.GetUtcNow().UtcDateTime;
         key.DeletedAtUtc = now;
         key.DeletedByUserId = view.UserId;
-        key.ChangedAtUtc = now;
+        key.MarkChanged(now);
         db.AuditEvents.Add(new AuditEvent
         {
             AtUtc = now,

@@ -11,7 +11,7 @@ using PleoKeys.Web.Data;
 namespace PleoKeys.Web.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261130103036_KeyChangeStamps")]
+    [Migration("20261130110705_KeyChangeStamps")]
     partial class KeyChangeStamps
     {
         /// <inheritdoc />
@@ -208,6 +208,9 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("ChangeCount")
+                        .HasColumnType("INTEGER");
 
                     b.Property<DateTime>("ChangedAtUtc")
                         .HasColumnType("TEXT");

@@ -15,6 +15,13 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
                 name: "IX_ApiKeys_DeletedAtUtc",
                 table: "ApiKeys");
 
+            migrationBuilder.AddColumn<int>(
+                name: "ChangeCount",
+                table: "ApiKeys",
+                type: "integer",
+                nullable: false,
+                defaultValue: 0);
+
             migrationBuilder.AddColumn<DateTime>(
                 name: "ChangedAtUtc",
                 table: "ApiKeys",
@@ -36,6 +43,10 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
         {
             migrationBuilder.DropIndex(
                 name: "IX_ApiKeys_ChangedAtUtc",
+                table: "ApiKeys");
+
+            migrationBuilder.DropColumn(
+                name: "ChangeCount",
                 table: "ApiKeys");
 
             migrationBuilder.DropColumn(

@@ -12,7 +12,7 @@ using PleoKeys.Web.Data;
 namespace PleoKeys.Web.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261130103100_KeyChangeStamps")]
+    [Migration("20261130110844_KeyChangeStamps")]
     partial class KeyChangeStamps
     {
         /// <inheritdoc />
@@ -219,6 +219,9 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<int>("ChangeCount")
+                        .HasColumnType("integer");
 
                     b.Property<DateTime>("ChangedAtUtc")
                         .HasColumnType("timestamp with time zone");
