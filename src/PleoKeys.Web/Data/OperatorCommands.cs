@@ -56,7 +56,8 @@ public static class OperatorCommands
         await output.WriteLineAsync(
             $"API key access for {company.Name} ({company.Id}) is now {args[2]}: " +
             $"{Keys(entityKeys)} {(on ? "restored" : "suspended")}; " +
-            $"{Keys(organisationKeys, "organisation key")} of {company.Organisation.Name} {(on ? "reach it again" : "no longer reach it")}.");
+            $"{Keys(organisationKeys, "organisation key")} of {company.Organisation.Name} " +
+            $"{(on ? "reach" : "no longer reach")}{(organisationKeys == 1 ? "es" : "")} it{(on ? " again" : "")}.");
         return 0;
     }
 

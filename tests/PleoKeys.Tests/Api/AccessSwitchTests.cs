@@ -36,7 +36,7 @@ public sealed class AccessSwitchTests(PleoKeysFactory factory) : IClassFixture<P
         var (off, offOutput) = await RunAsync("Nordic Coffee AB", "off");
 
         Assert.Equal(0, off);
-        Assert.Contains("is now off: 1 key suspended; 1 organisation key of Nordic Coffee Group no longer reach it", offOutput, StringComparison.Ordinal);
+        Assert.Contains("is now off: 1 key suspended; 1 organisation key of Nordic Coffee Group no longer reaches it.", offOutput, StringComparison.Ordinal);
         foreach (var refused in new[] { api.ApiSendAsync(Api.Get, "/v1/vendors", abKey), api.ApiPostAsync("/v1/vendors", abKey, NewVendor) })
         {
             var problem = await (await refused.ExpectAsync(HttpStatusCode.Unauthorized)).ReadProblemAsync();
@@ -58,7 +58,7 @@ public sealed class AccessSwitchTests(PleoKeysFactory factory) : IClassFixture<P
         var (on, onOutput) = await RunAsync("Nordic Coffee AB", "on");
 
         Assert.Equal(0, on);
-        Assert.Contains("is now on: 1 key restored; 2 organisation keys of Nordic Coffee Group reach it again", onOutput, StringComparison.Ordinal);
+        Assert.Contains("is now on: 1 key restored; 2 organisation keys of Nordic Coffee Group reach it again.", onOutput, StringComparison.Ordinal);
         await api.ApiSendAsync(Api.Get, "/v1/vendors", abKey).ExpectAsync(HttpStatusCode.OK);
         await api.ApiPostAsync("/v1/vendors", abKey, NewVendor).ExpectAsync(HttpStatusCode.Created);
         foreach (var key in new[] { organisationKey, laterKey })
