@@ -16,7 +16,7 @@ public class PostgresFactory : PleoKeysFactory
 
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
-        ["Database:RevocationPollSeconds"] = PollSeconds.ToString(CultureInfo.InvariantCulture),
+        ["Database:KeyChangePollInterval"] = TimeSpan.FromSeconds(PollSeconds).ToString("c", CultureInfo.InvariantCulture),
     };
 }
 
@@ -33,7 +33,8 @@ internal static class SilentDelete
     {
         var keyId = ApiKeyFormat.TryParse(key, out var parsed) == KeyFormatError.None ? parsed!.KeyId : throw new InvalidOperationException("Not a key.");
         var now = factory.Time.GetUtcNow().UtcDateTime;
-        await factory.WithDbAsync(db => db.ApiKeys.Where(k => k.KeyId == keyId).ExecuteUpdateAsync(s => s.SetProperty(k => k.DeletedAtUtc, now)));
+        await factory.WithDbAsync(db => db.ApiKeys.Where(k => k.KeyId == keyId).ExecuteUpdateAsync(s => s.SetProperty(k => k.DeletedAtUtc, now).SetProperty(k => k.ChangedAtUtc, now)
+            .SetProperty(k => k.ChangeCount, k => k.ChangeCount + 1)));
     }
 
     /// <summary>Moves the clock a second at a time, calling the API in between, until the key is refused; returns the clock time it took.</summary>

@@ -17,6 +17,10 @@ public sealed record KeyReach(Guid KeyRowId, AccessLevel AccessLevel, Guid Compa
         Guid.Parse(user.FindFirstValue(ApiKeyDefaults.CompanyClaim)!),
         Guid.Parse(user.FindFirstValue(ApiKeyDefaults.OrganisationClaim)!));
 
+    /// <summary>The answer to a key whose company's API key access is switched off (by the operator command).</summary>
+    public static string SwitchedOff(string companyName) => $"API key access is switched off for {companyName}.";
+
+    /// <summary>The companies the key's access level covers, whether or not their API key access is on.</summary>
     public IQueryable<Company> Companies(AppDbContext db) =>
         AccessLevel == AccessLevel.Organisation
             ? db.Companies.Where(c => c.OrganisationId == OrganisationId)
@@ -38,11 +42,18 @@ public sealed record KeyReach(Guid KeyRowId, AccessLevel AccessLevel, Guid Compa
             return (Guid.Empty, ApiProblems.BadRequest("Invalid company_id", "company_id must be a company UUID, such as the id in urn:pleo:company:<uuid>."));
         }
 
-        var reachable = await Companies(db).AnyAsync(c => c.Id == id);
-        return reachable
-            ? (id, null)
-            : (Guid.Empty, ApiProblems.Forbidden($"This API key does not reach company {id}. Its access level covers only " +
+        var reached = await Companies(db).Where(c => c.Id == id).Select(c => new { c.Name, c.ApiKeyAccess }).SingleOrDefaultAsync();
+        if (reached is null)
+        {
+            return (Guid.Empty, ApiProblems.Forbidden($"This API key does not reach company {id}. Its access level covers only " +
                 (AccessLevel == AccessLevel.Organisation ? "the entities of its own organisation." : "the company it was created for.")));
+        }
+
+        // Switched off by Pleo's operator command: an organisation key keeps its other entities, not this one.
+        // (An entity key of that company is already refused when it authenticates.)
+        return reached.ApiKeyAccess
+            ? (id, null)
+            : (Guid.Empty, ApiProblems.Forbidden(SwitchedOff(reached.Name)));
     }
 }
 

@@ -83,7 +83,8 @@ public static class PleoApi
         var now = time.GetUtcNow().UtcDateTime;
         // Only the first activation writes; later calls answer the same installation.
         var activated = await db.ApiKeys.Where(k => k.Id == key.Id && k.InstallationActivatedAtUtc == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(k => k.InstallationActivatedAtUtc, now));
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.InstallationActivatedAtUtc, now)
+                .SetProperty(k => k.ChangedAtUtc, now).SetProperty(k => k.ChangeCount, k => k.ChangeCount + 1));
         if (activated > 0)
         {
             await revocation.KeyChangedAsync(key.KeyId);
@@ -113,7 +114,8 @@ public static class PleoApi
             return problem;
         }
 
-        var query = KeyReach.Of(user).Companies(db).AsNoTracking();
+        // A company whose API key access is switched off is left out: no key reaches it until it is on again.
+        var query = KeyReach.Of(user).Companies(db).Where(c => c.ApiKeyAccess).AsNoTracking();
         return TypedResults.Ok(await PageAsync(query.OrderBy(c => c.Name).ThenBy(c => c.Id), paging,
             c => new CompanyResponse(c.Id, c.Name, c.Country, c.OrganisationId, c.Organisation.Name)));
     }

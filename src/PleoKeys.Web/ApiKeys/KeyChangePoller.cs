@@ -5,10 +5,12 @@ using PleoKeys.Web.Data;
 namespace PleoKeys.Web.ApiKeys;
 
 /// <summary>
-/// The fallback to LISTEN/NOTIFY: every <see cref="DatabaseOptions.RevocationPollSeconds"/> seconds, reads the
-/// keys deleted since the last poll (an indexed range on DeletedAtUtc) and forgets their cached state. A lost
-/// notification (listener reconnecting, NOTIFY failed after the commit) so keeps a deleted key usable on this
-/// instance for one interval at most.
+/// Every <see cref="DatabaseOptions.KeyChangePollInterval"/>, reads the keys changed since the last poll (an
+/// indexed range on <see cref="ApiKey.ChangedAtUtc"/>, which every change to a key or to its company's API
+/// key access moves) and forgets their cached state. It is how a change made by another process (the operator
+/// command, another instance) reaches this one on SQLite, and the fallback for a lost notification on
+/// PostgreSQL (listener reconnecting, NOTIFY failed after the commit, LISTEN switched off): either way a
+/// change of any kind is seen here within one interval.
 /// </summary>
 public sealed class KeyChangePoller(
     IServiceScopeFactory scopes,
@@ -18,16 +20,20 @@ public sealed class KeyChangePoller(
     ILogger<KeyChangePoller> logger) : BackgroundService
 {
     /// <summary>
-    /// DeletedAtUtc is stamped by the deleting instance's clock and committed a little later, so a deletion
-    /// can land with a stamp older than the newest one already seen. Each poll looks back this far behind
-    /// that watermark, so instance clocks must agree within it (NTP does far better); re-invalidating a key
-    /// costs one database read on its next request, nothing more.
+    /// ChangedAtUtc is stamped by the writer's clock and committed a little later, so a change can land with a
+    /// stamp older than the newest one already seen. Each poll looks back this far behind that watermark, so
+    /// instance clocks must agree within it (NTP does far better). A change is acted on once: the change count
+    /// of each key seen within the window is remembered, so the look-back costs a few rows read, not re-reads
+    /// of the keys.
     /// </summary>
     public static readonly TimeSpan Overlap = TimeSpan.FromMinutes(2);
 
+    /// <summary>Each key changed within the look-back window: its change count and stamp when this poller last acted on it.</summary>
+    private readonly Dictionary<string, (int Count, DateTime At)> _seen = new(StringComparer.Ordinal);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var interval = TimeSpan.FromSeconds(Math.Max(1, options.Value.RevocationPollSeconds));
+        var interval = options.Value.KeyChangePollInterval;
         DateTime? watermark = null;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -38,34 +44,51 @@ public sealed class KeyChangePoller(
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // A failed poll is retried at the next tick; the loop must not die with the database's hiccup.
-                logger.LogWarning(e, "Polling for deleted keys failed; retrying in {Interval}", interval);
+                logger.LogWarning(e, "Polling for changed keys failed; retrying in {Interval}", interval);
             }
 
             await Task.Delay(interval, time, stoppingToken);
         }
     }
 
-    /// <summary>Invalidates the keys deleted since <paramref name="watermark"/>; returns the new watermark.</summary>
+    /// <summary>Invalidates the keys changed since <paramref name="watermark"/>; returns the new watermark.</summary>
     private async Task<DateTime?> PollAsync(DateTime? watermark, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         if (watermark is null)
         {
-            // At start nothing is cached yet, so only deletions from now on matter.
-            return await db.ApiKeys.MaxAsync(k => k.DeletedAtUtc, ct) ?? DateTime.UnixEpoch;
+            // At start nothing is cached yet; changes from about now on are read by the next poll (the look-back
+            // covers any made between a first request and this read).
+            return await db.ApiKeys.MaxAsync(k => (DateTime?)k.ChangedAtUtc, ct) ?? DateTime.UnixEpoch;
         }
 
         var since = watermark.Value - Overlap;
-        var deleted = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.DeletedAtUtc > since)
-            .Select(k => new { k.KeyId, k.DeletedAtUtc })
+        var changed = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.ChangedAtUtc > since)
+            .Select(k => new { k.KeyId, k.ChangeCount, k.ChangedAtUtc })
             .ToListAsync(ct);
-        foreach (var key in deleted)
+        foreach (var key in changed)
         {
-            verifier.Invalidate(key.KeyId);
+            if (!_seen.TryGetValue(key.KeyId, out var seen) || seen.Count != key.ChangeCount)
+            {
+                verifier.Invalidate(key.KeyId);
+            }
+
+            _seen[key.KeyId] = (key.ChangeCount, key.ChangedAtUtc);
         }
 
-        return deleted.Select(k => k.DeletedAtUtc!.Value).Append(watermark.Value).Max();
+        var next = changed.Select(k => k.ChangedAtUtc).Append(watermark.Value).Max();
+        foreach (var (keyId, seen) in _seen)
+        {
+            // Out of the next poll's window: a later change moves its stamp into the window again, with a new
+            // count (removal while enumerating is allowed for Dictionary since .NET Core 3.0).
+            if (seen.At <= next - Overlap)
+            {
+                _seen.Remove(keyId);
+            }
+        }
+
+        return next;
     }
 }

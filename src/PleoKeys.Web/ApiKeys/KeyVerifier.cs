@@ -31,6 +31,18 @@ public sealed record KeySnapshot(
     public string Name { get; init; } = "";
 
     public DateTime? InstallationActivatedAtUtc { get; init; }
+
+    /// <summary>The name of the company the key was created in, which a refusal names.</summary>
+    public string CompanyName { get; init; } = "";
+
+    /// <summary>Whether that company's API key access is on (Pleo's operator command switches it).</summary>
+    public bool CompanyApiKeyAccess { get; init; } = true;
+
+    /// <summary>
+    /// An entity key whose company's API key access is off: refused until it is on again. An organisation key
+    /// is not one company's key; it loses only the switched-off entities (<c>KeyReach</c> decides per call).
+    /// </summary>
+    public bool IsSwitchedOff => AccessLevel == AccessLevel.Company && !CompanyApiKeyAccess;
 }
 
 /// <summary>Reads one key's row by its public key id (one indexed lookup).</summary>
@@ -48,6 +60,7 @@ public enum VerifyOutcome
     UnknownOrWrongSecret,
     Expired,
     Deleted,
+    AccessSwitchedOff,
     Throttled,
 }
 
@@ -70,7 +83,7 @@ public sealed record VerifyResult(
 /// is kept with the key's state; a later request whose digest matches skips BCrypt (about a microsecond).
 /// The digest is useless outside this process, unlike a plain hash of the key.</item>
 /// <item>Concurrent first uses of the same key share one BCrypt verify (single flight).</item>
-/// <item>The key's state (expiry, deletion, scopes) is re-read from the database by the first request
+/// <item>The key's state (expiry, deletion, scopes, its company's API key access) is re-read from the database by the first request
 /// after <see cref="Invalidate"/>, so deletion bites on the next request; expiry is checked against the
 /// clock on every request. Each cached state remembers the key's change count it was read under, so a
 /// state read before a change is never trusted after it, however the requests interleave.</item>
@@ -141,6 +154,8 @@ public sealed class KeyVerifier : IDisposable
         public VerifyResult Expired { get; } = new(VerifyOutcome.Expired, snapshot);
 
         public VerifyResult Deleted { get; } = new(VerifyOutcome.Deleted, snapshot);
+
+        public VerifyResult SwitchedOff { get; } = new(VerifyOutcome.AccessSwitchedOff, snapshot);
     }
 
     private sealed class Entry(byte[] digest, State state)
@@ -171,7 +186,7 @@ public sealed class KeyVerifier : IDisposable
     /// <summary>
     /// The hot path: a key this process verified before, presented again. One HMAC of the presented text
     /// and a lookup by its key id; true only when the digest matches a verified key and that key's cached
-    /// state is current, with the answer (valid, expired or deleted). A digest match means the text is the
+    /// state is current, with the answer (valid, expired, deleted or switched off). A digest match means the text is the
     /// very key once verified, so its format, checksum and environment need no second look. False sends
     /// the caller to <see cref="VerifyAsync"/>, which decides everything else.
     /// </summary>
@@ -322,7 +337,7 @@ public sealed class KeyVerifier : IDisposable
         Lazy<Task<VerifyResult>>? mine = null;
         mine = new Lazy<Task<VerifyResult>>(() => FlyAsync(parsed, digest, flightKey, mine!));
         var result = await _inFlight.GetOrAdd(flightKey, mine).Value.WaitAsync(ct);
-        if (!result.Succeeded && result.Outcome is not (VerifyOutcome.Expired or VerifyOutcome.Deleted))
+        if (!result.Succeeded && result.Outcome is not (VerifyOutcome.Expired or VerifyOutcome.Deleted or VerifyOutcome.AccessSwitchedOff))
         {
             return Fail(result.Outcome, client, ReferenceEquals(result, NoSuchKeyId) ? null : parsed.KeyId);
         }
@@ -423,6 +438,7 @@ public sealed class KeyVerifier : IDisposable
     private VerifyResult Judge(State state) =>
         state.Snapshot.DeletedAtUtc is not null ? state.Deleted
         : Now >= state.Snapshot.ExpiresAtUtc ? state.Expired
+        : state.Snapshot.IsSwitchedOff ? state.SwitchedOff
         : state.Valid;
 
     private VerifyResult Fail(VerifyOutcome outcome, string? client, string? keyId, KeyEnvironment? environment = null)

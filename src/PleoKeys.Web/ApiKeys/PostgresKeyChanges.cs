@@ -33,7 +33,7 @@ public sealed class PostgresKeyChangeBroadcaster(AppDbContext db, ILogger<Postgr
 
 /// <summary>
 /// LISTENs on a dedicated long-lived connection and forgets a key's cached state as soon as any instance
-/// reports a change to it, so a key deleted on another instance is refused here on its next request.
+/// reports a change to it, so a key deleted, activated or switched off elsewhere is judged anew here on its next request.
 /// After a reconnect every cached state is forgotten, since notifications sent meanwhile are lost.
 /// </summary>
 public sealed class PostgresKeyChangeListener(
@@ -84,7 +84,7 @@ public sealed class PostgresKeyChangeListener(
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // Whatever broke the connection (server restart, network, failover), the listener must come back;
-                // until it does, KeyChangePoller still bounds how long a deleted key stays usable here.
+                // until it does, KeyChangePoller still bounds how long a change elsewhere stays unseen here.
                 logger.LogWarning(e, "Key change listener lost its connection; reconnecting in {Backoff}", backoff);
                 await Task.Delay(backoff, time, stoppingToken);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));

@@ -154,6 +154,9 @@ public sealed class ApiKeyAuthenticationHandler(
                     $"This API key expired on {Expiry.LastDay(key.ExpiresAtUtc, zone):yyyy-MM-dd}. Create a new key under Settings → API Keys.");
             case VerifyOutcome.Deleted:
                 return Failure(401, "API key deleted", "This API key has been deleted. Create a new key under Settings → API Keys.");
+            case VerifyOutcome.AccessSwitchedOff:
+                // Suspended, not deleted: the key works again once Pleo switches the company's access back on.
+                return Failure(401, "API key access switched off", Api.KeyReach.SwitchedOff(key!.CompanyName));
             case VerifyOutcome.Throttled:
                 if (result.BurstKeyId is { } burst)
                 {

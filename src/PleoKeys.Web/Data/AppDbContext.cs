@@ -33,12 +33,14 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
         RefuseAuditChanges();
+        RequireKeyChangeStamps();
         return base.SaveChanges(acceptAllChangesOnSuccess);
     }
 
     public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         RefuseAuditChanges();
+        RequireKeyChangeStamps();
         return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
     }
 
@@ -48,6 +50,31 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
         if (ChangeTracker.Entries<AuditEvent>().Any(e => e.State is EntityState.Modified or EntityState.Deleted))
         {
             throw new InvalidOperationException("Audit events are append-only: they cannot be updated or deleted.");
+        }
+    }
+
+    /// <summary>
+    /// Other instances learn of a change to a key by its <see cref="ApiKey.ChangedAtUtc"/> and
+    /// <see cref="ApiKey.ChangeCount"/> (KeyChangePoller), so a change that does not move them would stay unseen
+    /// there: a new key is stamped with its creation time, and an update that changes anything but the last-used
+    /// columns without <see cref="ApiKey.MarkChanged"/> is refused. (ExecuteUpdate bypasses this check: its
+    /// callers set both columns themselves.)
+    /// </summary>
+    private void RequireKeyChangeStamps()
+    {
+        foreach (var entry in ChangeTracker.Entries<ApiKey>())
+        {
+            if (entry.State == EntityState.Added && entry.Entity.ChangedAtUtc == default)
+            {
+                entry.Entity.ChangedAtUtc = entry.Entity.CreatedAtUtc;
+            }
+            else if (entry.State == EntityState.Modified
+                && !entry.Property(k => k.ChangeCount).IsModified
+                && entry.Properties.Any(p => p.IsModified && p.Metadata.Name is not (nameof(ApiKey.LastUsedAtUtc) or nameof(ApiKey.LastUsedIp))))
+            {
+                throw new InvalidOperationException(
+                    $"API key {entry.Entity.KeyId} was changed without {nameof(ApiKey.MarkChanged)}; other instances would not see the change.");
+            }
         }
     }
 
@@ -99,8 +126,9 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
             // The list reads "keys of this company, plus organisation keys of its organisation", newest first.
             e.HasIndex(k => new { k.CompanyId, k.CreatedAtUtc });
             e.HasIndex(k => new { k.OrganisationId, k.AccessLevel, k.CreatedAtUtc });
-            // Other instances poll "keys deleted since …" as the fallback to LISTEN/NOTIFY (KeyChangePoller).
-            e.HasIndex(k => k.DeletedAtUtc);
+            // Every instance polls "keys changed since …" (KeyChangePoller), the fallback to LISTEN/NOTIFY on
+            // PostgreSQL and the only way a change made by another process (the operator command) reaches SQLite.
+            e.HasIndex(k => k.ChangedAtUtc);
             e.Property(k => k.SubmissionId).HasMaxLength(32);
             e.HasIndex(k => k.SubmissionId).IsUnique();
             e.Ignore(k => k.Fingerprint);

@@ -20,10 +20,19 @@ public sealed class DatabaseOptions
     public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
 
     /// <summary>
-    /// With Postgres, how often each instance asks the database for keys deleted elsewhere: the fallback for
-    /// a NOTIFY that never arrived, so it bounds how long a lost notification can keep a deleted key alive.
+    /// How often each instance asks the database for keys changed elsewhere (deleted, activated, their company's
+    /// access switched): the only way a change made by another process reaches a SQLite app, and on Postgres the
+    /// fallback for a NOTIFY that never arrived. It bounds how long another process's change can go unseen; the
+    /// default keeps the promise that a switch takes effect within a second. Each poll is one indexed range read.
     /// </summary>
-    public int RevocationPollSeconds { get; set; } = 5;
+    public TimeSpan KeyChangePollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// With Postgres, whether this instance LISTENs for key changes (taking effect at once). Turn it off behind
+    /// a pooler that cannot hold a LISTEN session (PgBouncer in transaction mode); changes then arrive by polling
+    /// within <see cref="KeyChangePollInterval"/>. The instance still NOTIFYs the others of its own changes.
+    /// </summary>
+    public bool ListenForKeyChanges { get; set; } = true;
 }
 
 public static class DatabaseSetup
@@ -35,8 +44,14 @@ public static class DatabaseSetup
     /// </summary>
     public static IServiceCollection AddPleoKeysDatabase(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
-        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
-        var provider = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>()?.Provider ?? DatabaseProvider.Sqlite;
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section)
+            .Validate(o => o.KeyChangePollInterval > TimeSpan.Zero, "Database:KeyChangePollInterval must be above zero, such as 00:00:00.5.")
+            .ValidateOnStart();
+        var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        var provider = database.Provider;
+        // Every instance polls for key changes: another process (a second instance, the operator command) may
+        // have made them, and on SQLite nothing else would tell this one.
+        services.AddHostedService<KeyChangePoller>();
         if (provider == DatabaseProvider.Postgres)
         {
             var postgres = configuration.GetConnectionString("Postgres");
@@ -48,8 +63,11 @@ public static class DatabaseSetup
 
             services.AddDbContext<AppDbContext, PostgresAppDbContext>(o => o.UseNpgsql(postgres));
             services.AddScoped<IKeyChangeBroadcaster, PostgresKeyChangeBroadcaster>();
-            services.AddHostedService<PostgresKeyChangeListener>();
-            services.AddHostedService<KeyChangePoller>();
+            if (database.ListenForKeyChanges)
+            {
+                services.AddHostedService<PostgresKeyChangeListener>();
+            }
+
             return services;
         }
 

@@ -105,6 +105,28 @@ public sealed class ApiKey
     /// </summary>
     public string? SubmissionId { get; set; }
 
+    /// <summary>
+    /// When anything a verifier caches about the key last changed: its own state (deleted, activated, …) or
+    /// its company's API key access. Every instance polls "changed since …" on its index (KeyChangePoller), so
+    /// no change kind can be missed. Set with <see cref="ChangeCount"/> by <see cref="MarkChanged"/> (or, in an
+    /// ExecuteUpdate, both by hand); a new key gets its <see cref="CreatedAtUtc"/>. Last-used writes leave it
+    /// alone: nothing cached depends on them.
+    /// </summary>
+    public DateTime ChangedAtUtc { get; set; }
+
+    /// <summary>
+    /// How many times the key has changed: tells two changes apart that carry the same clock time (clocks
+    /// repeat, a test's stands still), so a poller that has seen one still sees the next.
+    /// </summary>
+    public int ChangeCount { get; set; }
+
+    /// <summary>Records a change to the key, for every instance's poller to find.</summary>
+    public void MarkChanged(DateTime nowUtc)
+    {
+        ChangedAtUtc = nowUtc;
+        ChangeCount++;
+    }
+
     public string Fingerprint => ApiKeyFormat.Fingerprint(Environment, KeyId, Last4);
 }
 
@@ -149,6 +171,9 @@ public static class AuditActions
     public const string KeyCreated = "api-key.created";
     public const string KeyDeleted = "api-key.deleted";
     public const string KeyAuthFailures = "api-key.auth-failures";
+
+    /// <summary>The operator command switched a company's API key access (detail: old → new, keys suspended or restored).</summary>
+    public const string ApiKeyAccessSwitched = "company.api-key-access-switched";
     public const string SignedIn = "user.signed-in";
     public const string SignInFailed = "user.sign-in-failed";
 }

@@ -7,8 +7,8 @@ using System.Text;
 namespace PleoKeys.Tests.Infrastructure;
 
 /// <summary>
-/// The built app (PleoKeys.Web.dll) running as its own process on 127.0.0.1, on PostgreSQL: what a load
-/// balancer would have behind it. Output is kept, not printed, and shown only when the app fails to start.
+/// The built app (PleoKeys.Web.dll) running as its own process on 127.0.0.1, on PostgreSQL (what a load
+/// balancer would have behind it) or on a SQLite file (what an operator command runs beside). Output is kept, not printed, and shown only when the app fails to start.
 /// </summary>
 public sealed class AppProcess : IAsyncDisposable
 {
@@ -50,7 +50,48 @@ public sealed class AppProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the app and waits until it answers (migrations and demo data are done by then).</summary>
-    public static async Task<AppProcess> StartAsync(int port, string postgres, IDictionary<string, string>? settings = null)
+    public static Task<AppProcess> StartAsync(int port, string postgres, IDictionary<string, string>? settings = null) =>
+        StartAsync(port, Postgres(postgres), settings);
+
+    /// <summary>Starts the app on a SQLite file (created and seeded when new) and waits until it answers.</summary>
+    public static Task<AppProcess> StartOnSqliteAsync(int port, string databasePath, IDictionary<string, string>? settings = null) =>
+        StartAsync(port, Sqlite(databasePath), settings);
+
+    /// <summary>The settings that put the app on a PostgreSQL database.</summary>
+    public static Dictionary<string, string> Postgres(string connectionString) => new()
+    {
+        ["Database__Provider"] = "Postgres",
+        ["ConnectionStrings__Postgres"] = connectionString,
+    };
+
+    /// <summary>The settings that put the app on a SQLite file.</summary>
+    public static Dictionary<string, string> Sqlite(string databasePath) => new()
+    {
+        ["Database__Provider"] = "Sqlite",
+        ["ConnectionStrings__Sqlite"] = $"Data Source={databasePath}",
+    };
+
+    /// <summary>
+    /// Runs the built app once with <paramref name="args"/> (an operator command) on the given database, as an
+    /// operator would beside the running app; returns its exit code and everything it printed.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunCommandAsync(IDictionary<string, string> database, params string[] args)
+    {
+        var start = StartInfo(database, null);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static ProcessStartInfo StartInfo(IDictionary<string, string> database, IDictionary<string, string>? settings)
     {
         var dll = WebDll;
         if (!File.Exists(dll))
@@ -58,7 +99,6 @@ public sealed class AppProcess : IAsyncDisposable
             throw new InvalidOperationException($"{dll} does not exist; build src/PleoKeys.Web first (dotnet build builds it with the tests).");
         }
 
-        var url = new Uri($"http://127.0.0.1:{port}/");
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,
@@ -67,19 +107,24 @@ public sealed class AppProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(dll);
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add(url.ToString().TrimEnd('/'));
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["Database__Provider"] = "Postgres";
-        start.Environment["ConnectionStrings__Postgres"] = postgres;
         start.Environment["PleoKeys__SeedDemoData"] = "true";
         start.Environment["PleoKeys__BCryptWorkFactor"] = "4";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
-        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        foreach (var (name, value) in database.Concat(settings ?? new Dictionary<string, string>()))
         {
             start.Environment[name] = value;
         }
 
+        return start;
+    }
+
+    private static async Task<AppProcess> StartAsync(int port, IDictionary<string, string> database, IDictionary<string, string>? settings)
+    {
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        var start = StartInfo(database, settings);
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add(url.ToString().TrimEnd('/'));
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
         var app = new AppProcess(process, url);
         process.OutputDataReceived += (_, e) => app.Keep(e.Data);

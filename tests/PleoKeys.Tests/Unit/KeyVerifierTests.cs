@@ -59,6 +59,34 @@ public sealed class KeyVerifierTests : IDisposable
     }
 
     [Fact]
+    public async Task CompanySwitchedOff_RefusesItsEntityKeyOnceInvalidated_WithoutBCrypt_AndOnAgainRestoresIt()
+    {
+        var key = AddKey();
+        Assert.Equal(VerifyOutcome.Valid, (await _verifier.VerifyAsync(key, "client")).Outcome);
+
+        _store.Put(_store.Get(KeyIdOf(key)) with { CompanyName = "Nordic Coffee AB", CompanyApiKeyAccess = false });
+        _verifier.Invalidate(KeyIdOf(key));
+        var off = await _verifier.VerifyAsync(key, "client");
+        _store.Put(_store.Get(KeyIdOf(key)) with { CompanyApiKeyAccess = true });
+        _verifier.Invalidate(KeyIdOf(key));
+        var on = await _verifier.VerifyAsync(key, "client");
+
+        Assert.Equal((VerifyOutcome.AccessSwitchedOff, "Nordic Coffee AB"), (off.Outcome, off.Key!.CompanyName));
+        Assert.Equal(VerifyOutcome.Valid, on.Outcome);
+        Assert.Equal(1, _hasher.Verifies);
+    }
+
+    [Fact]
+    public async Task CompanySwitchedOff_LeavesAnOrganisationKeyValid()
+    {
+        var key = AddKey();
+        _store.Put(_store.Get(KeyIdOf(key)) with { AccessLevel = AccessLevel.Organisation, CompanyApiKeyAccess = false });
+
+        // Its reach is decided per call: only the switched-off company is refused (KeyReach).
+        Assert.Equal(VerifyOutcome.Valid, (await _verifier.VerifyAsync(key, "client")).Outcome);
+    }
+
+    [Fact]
     public async Task ValidKey_CostsOneBCryptThenNone()
     {
         var key = AddKey();

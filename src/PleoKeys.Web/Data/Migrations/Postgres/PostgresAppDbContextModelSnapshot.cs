@@ -217,6 +217,12 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<int>("ChangeCount")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("ChangedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<Guid>("CompanyId")
                         .HasColumnType("uuid");
 
@@ -296,7 +302,7 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("DeletedAtUtc");
+                    b.HasIndex("ChangedAtUtc");
 
                     b.HasIndex("KeyId")
                         .IsUnique();

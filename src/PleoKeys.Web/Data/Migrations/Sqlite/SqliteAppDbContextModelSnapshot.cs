@@ -206,6 +206,12 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("ChangeCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("ChangedAtUtc")
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("CompanyId")
                         .HasColumnType("TEXT");
 
@@ -285,7 +291,7 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("DeletedAtUtc");
+                    b.HasIndex("ChangedAtUtc");
 
                     b.HasIndex("KeyId")
                         .IsUnique();

@@ -98,7 +98,12 @@ public class DeleteModel(AppDbContext db, CurrentCompany current, TimeProvider t
         {
             var deleted = await db.ApiKeys
                 .Where(k => k.Id == id && k.DeletedAtUtc == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(k => k.DeletedAtUtc, now).SetProperty(k => k.DeletedByUserId, view.UserId));
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(k => k.DeletedAtUtc, now)
+                    .SetProperty(k => k.DeletedByUserId, view.UserId)
+                    // Recorded for every instance's poller (see ApiKey.MarkChanged).
+                    .SetProperty(k => k.ChangedAtUtc, now)
+                    .SetProperty(k => k.ChangeCount, k => k.ChangeCount + 1));
             if (deleted == 0)
             {
                 // Another request (a second tab, a colleague, a double click) deleted it first and audited it.
