@@ -74,6 +74,6 @@ public class LoginModel(SignInManager<AppUser> signIn, IPasswordHasher<AppUser> 
 
         // Every sign-in starts in the user's default company.
         Response.Cookies.Delete(CurrentCompany.CookieName, CurrentCompany.CookieOptions(Request));
-        return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
+        return LocalRedirect(Pages.ReturnUrl.LocalOrStart(ReturnUrl));
     }
 }
