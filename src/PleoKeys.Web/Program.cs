@@ -113,7 +113,17 @@ builder.Services.AddRazorPages(o =>
     // TempData carries a new key (encrypted) to the one-time reveal; its cookie is Secure over HTTPS like the others.
     .AddCookieTempDataProvider(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
 builder.Services.AddHttpContextAccessor();
-builder.Services.AddProblemDetails();
+builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+{
+    if (c.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType && PleoApi.IsApiPath(c.HttpContext.Request.Path))
+    {
+        c.ProblemDetails.Detail ??= ApiBadRequests.UnsupportedMediaTypeDetail;
+    }
+});
+// A body the API cannot bind answers 400 problem details naming the field, the same in every environment:
+// the framework throws for it everywhere (by default only in Development) and ApiBadRequests answers.
+builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+builder.Services.AddExceptionHandler<ApiBadRequests>();
 var benchmark = Benchmark.IsEnabled(builder.Configuration);
 if (benchmark)
 {
@@ -143,6 +153,8 @@ if (benchmark)
     app.UseServerTiming();
 }
 
+// The API's errors are problem details in every environment, never the developer page's stack trace.
+app.UseWhen(c => PleoApi.IsApiPath(c.Request.Path), b => b.UseExceptionHandler());
 app.UseSecurityHeaders();
 // A client over its failed-authentication budget is refused here, before the pipeline does any work for it.
 app.UseFailedAuthShedding();
