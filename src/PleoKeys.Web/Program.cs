@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 using PleoKeys.Web;
 using PleoKeys.Web.Api;
@@ -18,7 +19,12 @@ var builder = WebApplication.CreateBuilder(args);
 // Hosting's "Request starting/finished" lines carry the query string, where a careless client may put a key
 // (?api_key=…); they stay off whatever level the configuration asks for. Keys are never logged otherwise.
 builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
-builder.Services.AddOptions<PleoKeysOptions>().BindConfiguration(PleoKeysOptions.Section);
+builder.Services.AddOptions<PleoKeysOptions>().BindConfiguration(PleoKeysOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<PleoKeysOptions>, PublicBaseUrlValidation>();
+builder.Services.AddSingleton<PublicUrls>();
+// Outside Development a Host the app does not know gets 400 (AllowedHosts, or by default PublicBaseUrl's host and loopback).
+builder.Services.Configure<Microsoft.AspNetCore.HostFiltering.HostFilteringOptions>(o =>
+    PublicUrls.DefaultAllowedHosts(o, builder.Configuration, builder.Environment));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<IKeySecretHasher>(sp =>
     new BCryptKeySecretHasher(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<PleoKeysOptions>>().Value.BCryptWorkFactor));
@@ -137,6 +143,12 @@ await app.Services.MigrateAndSeedAsync();
 if (await OperatorCommands.RunAsync(app.Services, args, Console.Out) is { } exitCode)
 {
     return exitCode;
+}
+
+if (!app.Environment.IsDevelopment() && string.IsNullOrEmpty(app.Services.GetRequiredService<IOptions<PleoKeysOptions>>().Value.PublicBaseUrl))
+{
+    app.Logger.LogWarning("PleoKeys:PublicBaseUrl is not set: absolute URLs (the reveal's curl command, the OpenAPI server) use the address the server listens on, {BaseUrl}.",
+        app.Services.GetRequiredService<PublicUrls>().BaseUrl);
 }
 
 // ---- Pipeline ----

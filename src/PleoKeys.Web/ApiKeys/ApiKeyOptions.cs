@@ -33,4 +33,10 @@ public sealed class PleoKeysOptions
     public int SignInAttemptsPerMinutePerClient { get; set; } = 20;
 
     public bool SeedDemoData { get; set; }
+
+    /// <summary>
+    /// The address clients reach the app at, such as https://keys.example.com: the start of every absolute URL
+    /// the app prints (see <see cref="PublicUrls"/>). Unset, the address the server listens on.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
 }
