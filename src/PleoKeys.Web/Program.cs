@@ -13,6 +13,9 @@ using PleoKeys.Web.Auth;
 using PleoKeys.Web.Benchmarking;
 using PleoKeys.Web.Data;
 
+// Before anything formats a date: the host's locale decides nothing (see AppCultures).
+var hostCulture = System.Globalization.CultureInfo.CurrentCulture.Name;
+AppCultures.UseDefaultForTheProcess();
 var builder = WebApplication.CreateBuilder(args);
 
 // ---- Services ----
@@ -119,6 +122,7 @@ builder.Services.AddRazorPages(o =>
     // TempData carries a new key (encrypted) to the one-time reveal; its cookie is Secure over HTTPS like the others.
     .AddCookieTempDataProvider(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
 builder.Services.AddHttpContextAccessor();
+builder.Services.AddRequestLocalization(AppCultures.Configure);
 builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
 {
     if (c.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType && PleoApi.IsApiPath(c.HttpContext.Request.Path))
@@ -138,6 +142,9 @@ if (benchmark)
 
 var app = builder.Build();
 
+app.Logger.LogInformation("The host's culture is {HostCulture}; the app runs in {AppCulture} and offers {Cultures}.",
+    hostCulture, AppCultures.Default, AppCultures.Supported);
+
 // ---- Database ----
 await app.Services.MigrateAndSeedAsync();
 if (await OperatorCommands.RunAsync(app.Services, args, Console.Out) is { } exitCode)
@@ -147,8 +154,7 @@ if (await OperatorCommands.RunAsync(app.Services, args, Console.Out) is { } exit
 
 if (!app.Environment.IsDevelopment() && string.IsNullOrEmpty(app.Services.GetRequiredService<IOptions<PleoKeysOptions>>().Value.PublicBaseUrl))
 {
-    app.Logger.LogWarning("PleoKeys:PublicBaseUrl is not set: absolute URLs (the reveal's curl command, the OpenAPI server) use the address the server listens on, {BaseUrl}.",
-        app.Services.GetRequiredService<PublicUrls>().BaseUrl);
+    app.Logger.LogWarning("PleoKeys:PublicBaseUrl is not set: absolute URLs (the reveal's curl command, the OpenAPI server) use the address the server listens on.");
 }
 
 // ---- Pipeline ----
@@ -174,6 +180,7 @@ app.UseFailedAuthShedding();
 app.UseWhen(c => !PleoApi.IsApiPath(c.Request.Path), b => b.UseStatusCodePagesWithReExecute("/Status/{0}"));
 app.UseWhen(c => PleoApi.IsApiPath(c.Request.Path), b => b.UseStatusCodePages());
 app.UseStaticFiles();
+app.UseRequestLocalization();
 app.UseRouting();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -15,13 +15,32 @@ namespace PleoKeys.Web;
 public sealed class PublicUrls(IOptions<PleoKeysOptions> options, IServer server)
 {
     /// <summary>The base URL without a trailing slash, such as <c>https://keys.example.com</c>.</summary>
-    public string BaseUrl => field ??= Resolve();
+    public string BaseUrl
+    {
+        get
+        {
+            if (field is not null)
+            {
+                return field;
+            }
+
+            var url = Resolve(out var final);
+            if (final)
+            {
+                field = url;
+            }
+
+            return url;
+        }
+    }
 
     /// <summary>An absolute URL for a path of this app, such as <c>/v1/installations/me</c>.</summary>
     public string For(string path) => BaseUrl + (path.StartsWith('/') ? path : "/" + path);
 
-    private string Resolve()
+    /// <summary>The base URL; <paramref name="final"/> false while the server has not said where it listens yet.</summary>
+    private string Resolve(out bool final)
     {
+        final = true;
         if (options.Value.PublicBaseUrl is { Length: > 0 } configured)
         {
             return configured.TrimEnd('/');
@@ -29,7 +48,9 @@ public sealed class PublicUrls(IOptions<PleoKeysOptions> options, IServer server
 
         // Kestrel reports what it bound (http://127.0.0.1:5080, http://[::]:5080); a wildcard becomes localhost.
         // The test server reports nothing, and is http://localhost to its clients.
-        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses;
+        var address = addresses?.FirstOrDefault();
+        final = addresses is null || address is not null;
         if (address is null || !Uri.TryCreate(address.Replace("://+", "://localhost", StringComparison.Ordinal)
                 .Replace("://*", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri))
         {

@@ -151,7 +151,7 @@ public sealed class ApiKeyAuthenticationHandler(
             case VerifyOutcome.Expired:
                 var zone = TimeZoneInfo.FindSystemTimeZoneById(key!.TimeZoneId);
                 return Failure(401, "API key expired",
-                    $"This API key expired on {Expiry.LastDay(key.ExpiresAtUtc, zone):yyyy-MM-dd}. Create a new key under Settings → API Keys.");
+                    string.Create(CultureInfo.InvariantCulture, $"This API key expired on {Expiry.LastDay(key.ExpiresAtUtc, zone):yyyy-MM-dd}. Create a new key under Settings → API Keys."));
             case VerifyOutcome.Deleted:
                 return Failure(401, "API key deleted", "This API key has been deleted. Create a new key under Settings → API Keys.");
             case VerifyOutcome.Throttled:
