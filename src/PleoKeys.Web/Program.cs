@@ -125,9 +125,20 @@ builder.Services.AddHttpContextAccessor();
 builder.Services.AddRequestLocalization(AppCultures.Configure);
 builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
 {
-    if (c.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType && PleoApi.IsApiPath(c.HttpContext.Request.Path))
+    if (!PleoApi.IsApiPath(c.HttpContext.Request.Path))
+    {
+        return;
+    }
+
+    if (c.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType)
     {
         c.ProblemDetails.Detail ??= ApiBadRequests.UnsupportedMediaTypeDetail;
+    }
+    else if (c.ProblemDetails.Status == StatusCodes.Status500InternalServerError)
+    {
+        // What the pages' error page says; nothing of the exception, in any environment.
+        c.ProblemDetails.Title = "Something went wrong";
+        c.ProblemDetails.Detail = "The request could not be completed. Try again; if it keeps failing, contact support.";
     }
 });
 // A body the API cannot bind answers 400 problem details naming the field, the same in every environment:
