@@ -123,24 +123,7 @@ builder.Services.AddRazorPages(o =>
     .AddCookieTempDataProvider(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddRequestLocalization(AppCultures.Configure);
-builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
-{
-    if (!PleoApi.IsApiPath(c.HttpContext.Request.Path))
-    {
-        return;
-    }
-
-    if (c.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType)
-    {
-        c.ProblemDetails.Detail ??= ApiBadRequests.UnsupportedMediaTypeDetail;
-    }
-    else if (c.ProblemDetails.Status == StatusCodes.Status500InternalServerError)
-    {
-        // What the pages' error page says; nothing of the exception, in any environment.
-        c.ProblemDetails.Title = "Something went wrong";
-        c.ProblemDetails.Detail = "The request could not be completed. Try again; if it keeps failing, contact support.";
-    }
-});
+builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiBadRequests.Customize);
 // A body the API cannot bind answers 400 problem details naming the field, the same in every environment:
 // the framework throws for it everywhere (by default only in Development) and ApiBadRequests answers.
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

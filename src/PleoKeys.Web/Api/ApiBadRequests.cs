@@ -22,6 +22,28 @@ public sealed class ApiBadRequests(IOptions<JsonOptions> json) : IExceptionHandl
     /// <summary>The framework answers a body that is not JSON with a bare 415 (it does not throw for it); this is what ours says.</summary>
     public const string UnsupportedMediaTypeDetail = "Send the body as JSON, with 'Content-Type: application/json'.";
 
+    /// <summary>
+    /// Fills in what the framework's bare API problems leave out: a 415 says to send JSON, and a 500 says what the
+    /// pages' error page says and nothing of the exception, in every environment.
+    /// </summary>
+    public static void Customize(ProblemDetailsContext context)
+    {
+        if (!PleoApi.IsApiPath(context.HttpContext.Request.Path))
+        {
+            return;
+        }
+
+        if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType)
+        {
+            context.ProblemDetails.Detail ??= UnsupportedMediaTypeDetail;
+        }
+        else if (context.ProblemDetails.Status == StatusCodes.Status500InternalServerError)
+        {
+            context.ProblemDetails.Title = "Something went wrong";
+            context.ProblemDetails.Detail = "The request could not be completed. Try again; if it keeps failing, contact support.";
+        }
+    }
+
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         if (exception is not BadHttpRequestException bad || !PleoApi.IsApiPath(httpContext.Request.Path) || httpContext.Response.HasStarted)
