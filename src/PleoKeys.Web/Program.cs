@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 using PleoKeys.Web;
 using PleoKeys.Web.Api;
@@ -12,13 +13,21 @@ using PleoKeys.Web.Auth;
 using PleoKeys.Web.Benchmarking;
 using PleoKeys.Web.Data;
 
+// Before anything formats a date: the host's locale decides nothing (see AppCultures).
+var hostCulture = System.Globalization.CultureInfo.CurrentCulture.Name;
+AppCultures.UseDefaultForTheProcess();
 var builder = WebApplication.CreateBuilder(args);
 
 // ---- Services ----
 // Hosting's "Request starting/finished" lines carry the query string, where a careless client may put a key
 // (?api_key=…); they stay off whatever level the configuration asks for. Keys are never logged otherwise.
 builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
-builder.Services.AddOptions<PleoKeysOptions>().BindConfiguration(PleoKeysOptions.Section);
+builder.Services.AddOptions<PleoKeysOptions>().BindConfiguration(PleoKeysOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<PleoKeysOptions>, PublicBaseUrlValidation>();
+builder.Services.AddSingleton<PublicUrls>();
+// Outside Development a Host the app does not know gets 400 (AllowedHosts, or by default PublicBaseUrl's host and loopback).
+builder.Services.Configure<Microsoft.AspNetCore.HostFiltering.HostFilteringOptions>(o =>
+    PublicUrls.DefaultAllowedHosts(o, builder.Configuration, builder.Environment));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<IKeySecretHasher>(sp =>
     new BCryptKeySecretHasher(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<PleoKeysOptions>>().Value.BCryptWorkFactor));
@@ -127,7 +136,12 @@ builder.Services.AddRazorPages(o =>
     // TempData carries status messages to the next page (never a key: see KeyReveals); Secure over HTTPS like the other cookies.
     .AddCookieTempDataProvider(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
 builder.Services.AddHttpContextAccessor();
-builder.Services.AddProblemDetails();
+builder.Services.AddRequestLocalization(AppCultures.Configure);
+builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiBadRequests.Customize);
+// A body the API cannot bind answers 400 problem details naming the field, the same in every environment:
+// the framework throws for it everywhere (by default only in Development) and ApiBadRequests answers.
+builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+builder.Services.AddExceptionHandler<ApiBadRequests>();
 var benchmark = Benchmark.IsEnabled(builder.Configuration);
 if (benchmark)
 {
@@ -136,12 +150,20 @@ if (benchmark)
 
 var app = builder.Build();
 
+app.Logger.LogInformation("The host's culture is {HostCulture}; the app runs in {AppCulture} and offers {Cultures}.",
+    hostCulture, AppCultures.Default, AppCultures.Supported);
+
 // ---- Database ----
 await app.Services.MigrateAndSeedAsync();
 await app.Services.RevokeKeysStoredInTheClearAsync();
 if (await OperatorCommands.RunAsync(app.Services, args, Console.Out) is { } exitCode)
 {
     return exitCode;
+}
+
+if (!app.Environment.IsDevelopment() && string.IsNullOrEmpty(app.Services.GetRequiredService<IOptions<PleoKeysOptions>>().Value.PublicBaseUrl))
+{
+    app.Logger.LogWarning("PleoKeys:PublicBaseUrl is not set: absolute URLs (the reveal's curl command, the OpenAPI server) use the address the server listens on.");
 }
 
 // ---- Pipeline ----
@@ -158,6 +180,8 @@ if (benchmark)
     app.UseServerTiming();
 }
 
+// The API's errors are problem details in every environment, never the developer page's stack trace.
+app.UseWhen(c => PleoApi.IsApiPath(c.Request.Path), b => b.UseExceptionHandler());
 app.UseSecurityHeaders();
 // A client over its failed-authentication budget is refused here, before the pipeline does any work for it.
 app.UseFailedAuthShedding();
@@ -165,6 +189,7 @@ app.UseFailedAuthShedding();
 app.UseWhen(c => !PleoApi.IsApiPath(c.Request.Path), b => b.UseStatusCodePagesWithReExecute("/Status/{0}"));
 app.UseWhen(c => PleoApi.IsApiPath(c.Request.Path), b => b.UseStatusCodePages());
 app.UseStaticFiles();
+app.UseRequestLocalization();
 app.UseRouting();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -10,8 +10,10 @@ public static class OpenApiSetup
         services.AddOpenApi("v1", o =>
         {
             o.ShouldInclude = d => d.RelativePath is { } p && (p.StartsWith("v1/", StringComparison.Ordinal) || p.StartsWith("v2/", StringComparison.Ordinal));
-            o.AddDocumentTransformer((document, _, _) =>
+            o.AddDocumentTransformer((document, context, _) =>
             {
+                // The framework would name the request's Host here, which the client writes (see PublicUrls).
+                document.Servers = [new OpenApiServer { Url = context.ApplicationServices.GetRequiredService<PublicUrls>().BaseUrl }];
                 document.Info = new OpenApiInfo
                 {
                     Title = "PleoKeys External API",

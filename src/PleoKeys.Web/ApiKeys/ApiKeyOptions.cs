@@ -51,4 +51,10 @@ public sealed class PleoKeysOptions
     /// <c>DataProtection:CertificatePath</c> is not set, created on first run.
     /// </summary>
     public string SecretsPath { get; set; } = DefaultSecretsPath;
+
+    /// <summary>
+    /// The address clients reach the app at, such as https://keys.example.com: the start of every absolute URL
+    /// the app prints (see <see cref="PublicUrls"/>). Unset, the address the server listens on.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
 }

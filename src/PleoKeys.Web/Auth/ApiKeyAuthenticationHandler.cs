@@ -151,7 +151,7 @@ public sealed class ApiKeyAuthenticationHandler(
             case VerifyOutcome.Expired:
                 var zone = TimeZoneInfo.FindSystemTimeZoneById(key!.TimeZoneId);
                 return Failure(401, "API key expired",
-                    $"This API key expired on {Expiry.LastDay(key.ExpiresAtUtc, zone):yyyy-MM-dd}. Create a new key under Settings → API Keys.");
+                    string.Create(CultureInfo.InvariantCulture, $"This API key expired on {Expiry.LastDay(key.ExpiresAtUtc, zone):yyyy-MM-dd}. Create a new key under Settings → API Keys."));
             case VerifyOutcome.Deleted:
                 return Failure(401, "API key deleted", "This API key has been deleted. Create a new key under Settings → API Keys.");
             case VerifyOutcome.AccessSwitchedOff:
@@ -237,8 +237,54 @@ public sealed class ApiKeyAuthenticationHandler(
         return AuthenticateResult.Fail(detail);
     }
 
-    /// <summary>Takes the key out of a Basic or Bearer header; null with a reason when the header is malformed.</summary>
+    /// <summary>
+    /// What clients put around a key by accident: a space pasted before it (<c>curl -u " $KEY:"</c>), a tab, or
+    /// the CR/LF that ends a line of a file or an environment variable. Only these, and only around the key.
+    /// </summary>
+    private static readonly char[] SurroundingWhitespace = [' ', '\t', '\r', '\n'];
+
+    /// <summary>
+    /// The key out of a Basic or Bearer header, without the whitespace around it; null with a reason when the
+    /// header is malformed or whitespace sits inside the key (the reason says where, never what the key holds,
+    /// since the framework logs it).
+    /// </summary>
     private static string? ReadKey(string header, out string? why)
+    {
+        var raw = ReadRawKey(header, out why);
+        if (raw is null)
+        {
+            return null;
+        }
+
+        var key = raw.Trim(SurroundingWhitespace);
+        for (var i = 0; i < key.Length; i++)
+        {
+            if (char.IsWhiteSpace(key[i]))
+            {
+                why = $"The API key has {WhitespaceName(key[i])} inside it, after its first {i} characters (of {key.Length}). " +
+                    "A key is one line without spaces; copy it again whole.";
+                return null;
+            }
+        }
+
+        if (key.Length == 0)
+        {
+            why = "The credentials hold only whitespace where the API key belongs. Send the key as the user name (curl -u 'KEY:') or as 'Authorization: Bearer KEY'.";
+            return null;
+        }
+
+        return key;
+    }
+
+    private static string WhitespaceName(char c) => c switch
+    {
+        ' ' => "a space",
+        '\t' => "a tab",
+        '\r' or '\n' => "a line break",
+        _ => $"a whitespace character (U+{(int)c:X4})",
+    };
+
+    private static string? ReadRawKey(string header, out string? why)
     {
         why = null;
         if (ReadPlainBasic(header) is { } key)
@@ -260,7 +306,7 @@ public sealed class ApiKeyAuthenticationHandler(
 
         if (value.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase))
         {
-            return value.Parameter.Trim();
+            return value.Parameter;
         }
 
         if (!value.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
@@ -320,7 +366,7 @@ public sealed class ApiKeyAuthenticationHandler(
         const string bearer = "Bearer ";
         if (header.StartsWith(bearer, StringComparison.Ordinal))
         {
-            var token = header.AsSpan(bearer.Length).Trim();
+            var token = header.AsSpan(bearer.Length).Trim(SurroundingWhitespace);
             return token.Length == key.Length && token.TryCopyTo(key);
         }
 

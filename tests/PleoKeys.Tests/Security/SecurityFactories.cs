@@ -94,6 +94,8 @@ public sealed class ProductionFactory : PleoKeysFactory
     {
         // Behind a TLS-terminating server the HTTPS port is known; TestServer has none to discover.
         ["https_port"] = "443",
+        // The address the tests' clients use; outside Development any other Host gets 400.
+        ["PleoKeys:PublicBaseUrl"] = "https://pleokeys.example",
     };
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

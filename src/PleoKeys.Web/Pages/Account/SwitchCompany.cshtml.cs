@@ -18,7 +18,7 @@ public class SwitchCompanyModel(CurrentCompany current) : PageModel
         }
 
         // Key details belong to one company; after a switch, go back to the list, not to a key of the old one.
-        var target = Url.IsLocalUrl(returnUrl) ? returnUrl! : "/";
+        var target = ReturnUrl.LocalOrStart(returnUrl);
         if (target.StartsWith("/Settings/ApiKeys", StringComparison.OrdinalIgnoreCase))
         {
             target = "/Settings/ApiKeys";

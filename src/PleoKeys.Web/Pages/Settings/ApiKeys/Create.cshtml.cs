@@ -192,7 +192,7 @@ public class CreateModel(
             CompanyId = View.Company.Id,
             ApiKeyId = row.Id,
             KeyFingerprint = row.Fingerprint,
-            Detail = $"{row.AccessLevel} key \"{row.Name}\" with {row.Scopes}, expires {expiresOn:yyyy-MM-dd}",
+            Detail = string.Create(CultureInfo.InvariantCulture, $"{row.AccessLevel} key \"{row.Name}\" with {row.Scopes}, expires {expiresOn:yyyy-MM-dd}"),
         });
         try
         {

@@ -61,7 +61,7 @@ public class RevealModel(AppDbContext db, CurrentCompany current, KeyReveals rev
         (ReachId, ReachName, ReachKind) = organisation
             ? (row.OrganisationId, view.OrganisationName, "Organisation")
             : (view.Company.Id, view.Company.Name, "Company");
-        CurlCommand = $"curl -u '{key}:' {Request.Scheme}://{Request.Host}/v1/installations/me";
+        CurlCommand = $"curl -u '{key}:' {HttpContext.RequestServices.GetRequiredService<PublicUrls>().For("/v1/installations/me")}";
         return Page();
     }
 }
