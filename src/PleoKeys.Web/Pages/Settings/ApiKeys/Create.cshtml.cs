@@ -16,7 +16,7 @@ public class CreateModel(
     IOptions<PleoKeysOptions> options,
     ILogger<CreateModel> logger) : PageModel
 {
-    public const int MaxNameLength = 100;
+    public const int MaxNameLength = KeyName.MaxLength;
 
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -56,19 +56,10 @@ public class CreateModel(
         // Bound values are re-checked here against the same lists the form was rendered from.
         ModelState.Clear();
         var name = (Input.Name ?? "").Trim();
-        // Characters are counted as Unicode code points (an emoji is one), as PostgreSQL's varchar(100) counts them.
-        var nameLength = name.EnumerateRunes().Count();
-        if (nameLength == 0)
+        // Length in code points, control, direction and invisible characters, stacked marks: see KeyName.
+        if (KeyName.Problem(name) is { } nameProblem)
         {
-            ModelState.AddModelError("Input.Name", "Enter a name for the key.");
-        }
-        else if (nameLength > MaxNameLength)
-        {
-            ModelState.AddModelError("Input.Name", $"Use at most {MaxNameLength} characters (this one has {nameLength}).");
-        }
-        else if (name.Any(char.IsControl))
-        {
-            ModelState.AddModelError("Input.Name", "The name can't contain control characters such as tabs or line breaks.");
+            ModelState.AddModelError("Input.Name", nameProblem);
         }
 
         var expiresOn = ParseExpiration();
@@ -116,7 +107,7 @@ public class CreateModel(
             Last4 = key.Last4,
             SecretHash = hasher.Hash(key.Key),
             Name = name,
-            NormalizedName = name.ToUpperInvariant(),
+            NormalizedName = KeyName.Fold(name),
             AccessLevel = accessLevel!.Value,
             CompanyId = View.Company.Id,
             OrganisationId = View.Company.OrganisationId,
@@ -137,7 +128,7 @@ public class CreateModel(
             CompanyId = View.Company.Id,
             ApiKeyId = row.Id,
             KeyFingerprint = row.Fingerprint,
-            Detail = $"{row.AccessLevel} key \"{row.Name}\" with {row.Scopes}, expires {expiresOn:yyyy-MM-dd}",
+            Detail = $"{row.AccessLevel} key \"{KeyName.Isolate(row.Name)}\" with {row.Scopes}, expires {expiresOn:yyyy-MM-dd}",
         });
         await db.SaveChangesAsync();
         logger.LogInformation("API key {KeyFingerprint} ({KeyRowId}) created by {UserId}", row.Fingerprint, row.Id, View.UserId);
