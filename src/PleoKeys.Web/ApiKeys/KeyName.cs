@@ -142,7 +142,7 @@ public static class KeyName
     /// name inside the app's own sentence (status messages, the page title, audit details), where no
     /// <c>&lt;bdi&gt;</c> element can be used: whatever direction the name has stays inside it.
     /// </summary>
-    public static string Isolate(string name) => $"\u2068{name}\u2069";
+    public static string Isolate(string? name) => $"\u2068{name}\u2069";
 
     /// <summary>UAX #9 Table 2 plus the implicit marks: ALM, LRM, RLM, LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI.</summary>
     private static bool IsBidiControl(int c) =>

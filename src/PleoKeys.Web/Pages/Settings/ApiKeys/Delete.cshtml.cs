@@ -69,7 +69,7 @@ public class DeleteModel(AppDbContext db, CurrentCompany current, TimeProvider t
         await revocation.KeyChangedAsync(key.KeyId);
         logger.LogInformation("API key {KeyFingerprint} ({KeyRowId}) deleted by {UserId}", key.Fingerprint, key.Id, view.UserId);
 
-        StatusMessage = $"API key “{key.Name}” was deleted. Integrations using it can no longer connect.";
+        StatusMessage = $"API key “{PleoKeys.Web.ApiKeys.KeyName.Isolate(key.Name)}” was deleted. Integrations using it can no longer connect.";
         return RedirectToPage("Index");
     }
 }
