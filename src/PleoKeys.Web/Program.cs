@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using Scalar.AspNetCore;
 using PleoKeys.Web;
 using PleoKeys.Web.Api;
 using PleoKeys.Web.ApiKeys;
@@ -161,11 +160,6 @@ app.UseRateLimitHeaders();
 app.MapRazorPages();
 app.MapPleoApi();
 app.MapOpenApi();
-// Serves Scalar's bundle for /api-reference, which renders it without the inline script Scalar's own page
-// has (the CSP refuses inline script). Pre-selects Basic, so "Try it" takes the key as the user name; nothing is fetched from Scalar's servers.
-app.MapScalarApiReference(o => o.WithTitle("PleoKeys API reference")
-    .AddPreferredSecuritySchemes("basicAuth")
-    .DisableAgent().DisableTelemetry().DisableDefaultFonts().HideClientButton().HideDeveloperTools());
 if (benchmark)
 {
     app.MapBenchmarkEndpoints();
