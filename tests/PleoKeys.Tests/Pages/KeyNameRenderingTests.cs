@@ -85,8 +85,9 @@ public sealed class KeyNameRenderingTests(PleoKeysFactory factory) : IClassFixtu
 
         Assert.Equal(HttpStatusCode.Redirect, (await client.SubmitAsync(confirmation.Form())).StatusCode);
         var after = await client.GetDocumentAsync("/Settings/ApiKeys");
-        Assert.Equal($"API key “\u2068{name}\u2069” was deleted. Integrations using it can no longer connect.",
-            after.QuerySelector("main [role=status]")!.TextContent.Trim());
+        var status = after.QuerySelector("main [role=status]")!;
+        Assert.Equal($"API key “{name}” was deleted. Integrations using it can no longer connect.", status.TextContent.Trim());
+        Assert.Equal(name, status.QuerySelector("bdi.name").Text());
     }
 
     [Fact]
