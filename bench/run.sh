@@ -258,6 +258,7 @@ row "4. Attack: valid req/s while $flood_r wrong secrets ($flood_rejected refuse
 # ---- 5. The list page ----
 phase list-page
 log "list page: inserting 10,000 keys into one company"
+# NormalizedName is the case-folded search form (KeyName.Fold); for these ASCII names that is lower().
 sqlite3 "$DB" >/dev/null <<'SQL'
 .timeout 30000
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000),
@@ -266,7 +267,7 @@ INSERT INTO ApiKeys (Id, KeyId, Environment, Last4, SecretHash, Name, Normalized
                      Scopes, CreatedAtUtc, CreatedByUserId, CreatedByName, ExpiresAtUtc)
 SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) || '-' || substr(h, 17, 4) || '-' || substr(h, 21, 12),
        'bench' || printf('%07d', i), 'Staging', substr(h, 1, 4), '$2a$11$' || h || substr(h, 1, 21),
-       name, upper(name), 'Company', c.Id, c.OrganisationId, 'export-jobs:read accounts:read',
+       name, lower(name), 'Company', c.Id, c.OrganisationId, 'export-jobs:read accounts:read',
        strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || (i * 7) || ' minutes'),
        u.Id, u.DisplayName, strftime('%Y-%m-%d %H:%M:%S', 'now', '+' || (30 + i % 300) || ' days')
 FROM (SELECT i, h, 'Integration ' || i || ' (' ||

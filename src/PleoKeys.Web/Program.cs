@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Scalar.AspNetCore;
 using PleoKeys.Web;
 using PleoKeys.Web.Api;
 using PleoKeys.Web.ApiKeys;
@@ -201,11 +200,6 @@ app.UseRateLimitHeaders();
 app.MapRazorPages();
 app.MapPleoApi();
 app.MapOpenApi();
-// Serves Scalar's bundle for /api-reference, which renders it without the inline script Scalar's own page
-// has (the CSP refuses inline script). Pre-selects Basic, so "Try it" takes the key as the user name; nothing is fetched from Scalar's servers.
-app.MapScalarApiReference(o => o.WithTitle("PleoKeys API reference")
-    .AddPreferredSecuritySchemes("basicAuth")
-    .DisableAgent().DisableTelemetry().DisableDefaultFonts().HideClientButton().HideDeveloperTools());
 if (benchmark)
 {
     app.MapBenchmarkEndpoints();

@@ -116,7 +116,7 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
             e.Property(k => k.Last4).HasMaxLength(4);
             e.Property(k => k.SecretHash).HasMaxLength(100);
             e.Property(k => k.Name).HasMaxLength(100);
-            e.Property(k => k.NormalizedName).HasMaxLength(100);
+            // No length limit: folding can lengthen a name (ß → ss, ΐ → three code points).
             e.Property(k => k.Scopes).HasMaxLength(1000);
             e.Property(k => k.CreatedByUserId).HasMaxLength(450);
             e.Property(k => k.CreatedByName).HasMaxLength(256);

@@ -96,9 +96,37 @@ public static class DatabaseSetup
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
         }
 
+        await FillFoldedNamesAsync(db);
         if (scope.ServiceProvider.GetRequiredService<IOptions<PleoKeysOptions>>().Value.SeedDemoData)
         {
             await DemoData.SeedAsync(scope.ServiceProvider);
+        }
+    }
+
+    /// <summary>
+    /// Computes the search form of names that have none: the FoldedKeyNames migration empties the column,
+    /// because Unicode full case folding (<see cref="KeyName.Fold"/>) cannot be written in SQL that both
+    /// providers run. A name is never empty, so an empty search form means "not computed yet". Instances that
+    /// start together may both fill a row; they write the same value.
+    /// </summary>
+    private static async Task FillFoldedNamesAsync(AppDbContext db)
+    {
+        while (true)
+        {
+            var batch = await db.ApiKeys.Where(k => k.NormalizedName == "").OrderBy(k => k.Id).Take(500).ToListAsync();
+            if (batch.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var key in batch)
+            {
+                // A name that folds to nothing (none can be created) gets a space, so the loop ends.
+                key.NormalizedName = KeyName.Fold(key.Name) is { Length: > 0 } folded ? folded : " ";
+            }
+
+            await db.SaveChangesAsync();
+            db.ChangeTracker.Clear();
         }
     }
 }

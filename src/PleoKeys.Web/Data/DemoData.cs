@@ -90,7 +90,7 @@ public static class DemoData
                 Last4 = key.Last4,
                 SecretHash = hasher.Hash(key.Key),
                 Name = name,
-                NormalizedName = name.ToUpperInvariant(),
+                NormalizedName = KeyName.Fold(name),
                 AccessLevel = AccessLevel.Company,
                 CompanyId = aps.Id,
                 OrganisationId = nordic.Id,

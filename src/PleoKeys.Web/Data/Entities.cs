@@ -72,7 +72,11 @@ public sealed class ApiKey
     public string SecretHash { get; set; } = "";
     public string Name { get; set; } = "";
 
-    /// <summary>Upper-cased name, so search is case-insensitive on every provider.</summary>
+    /// <summary>
+    /// The name in its case-folded search form (<see cref="ApiKeys.KeyName.Fold"/>: Unicode full case folding,
+    /// NFC), so search ignores case in every alphabet and compares the same strings on every provider. Rows
+    /// from before the folding (empty after the FoldedKeyNames migration) are filled in at start-up.
+    /// </summary>
     public string NormalizedName { get; set; } = "";
 
     public AccessLevel AccessLevel { get; set; }

@@ -97,9 +97,12 @@ public abstract class BrowserTest(BrowserFixture fixture, ITestOutputHelper outp
     }
 
     /// <summary>axe-core, WCAG 2.1 A and AA: no violations on the page as it is now.</summary>
-    protected async Task AssertAccessibleAsync(string what)
+    protected Task AssertAccessibleAsync(string what) => AssertAccessibleAsync(Page, what);
+
+    /// <summary>axe-core, WCAG 2.1 A and AA, on a page of another context (another user, another width).</summary>
+    protected static async Task AssertAccessibleAsync(IPage page, string what)
     {
-        var result = await Page.RunAxe(Wcag21AA);
+        var result = await page.RunAxe(Wcag21AA);
         // Selectors and rule names only: a node's HTML could hold a newly revealed key.
         var found = string.Join("\n", result.Violations.Select(v =>
             $"- {v.Id} ({v.Impact}): {v.Help} at {string.Join(" | ", v.Nodes.Select(n => n.Target?.ToString()))}"));
@@ -148,15 +151,19 @@ public abstract class BrowserTest(BrowserFixture fixture, ITestOutputHelper outp
 /// <summary>docs/screenshots in the repository (found by walking up to PleoKeys.sln).</summary>
 public static class Screenshots
 {
-    public static string Folder { get; } = Find();
+    /// <summary>The folder that holds PleoKeys.sln.</summary>
+    public static string RepositoryRoot { get; } = FindRoot();
 
-    private static string Find()
+    // After RepositoryRoot: static initializers run in the order they are written.
+    public static string Folder { get; } = Directory.CreateDirectory(Path.Combine(RepositoryRoot, "docs", "screenshots")).FullName;
+
+    private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "PleoKeys.sln")))
             {
-                return Directory.CreateDirectory(Path.Combine(dir.FullName, "docs", "screenshots")).FullName;
+                return dir.FullName;
             }
         }
 

@@ -50,7 +50,8 @@ public sealed class AuditTests(ClientAddressFactory factory) : IClassFixture<Cli
         Assert.All(events, e => Assert.DoesNotContain(secret, $"{e.Action}|{e.ActorUserId}|{e.ActorName}|{e.IpAddress}|{e.KeyFingerprint}|{e.Detail}", StringComparison.Ordinal));
 
         // The key's details page shows its own history.
-        Assert.Contains("Created by Astrid Admin from 10.9.0.1", details, StringComparison.Ordinal);
+        // The actor's name is isolated, like every name inside the app's own text.
+        Assert.Contains("Created by <bdi class=\"name\">Astrid Admin</bdi> from 10.9.0.1", details, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -125,9 +125,13 @@ public sealed class MalformedInputTests(PleoKeysFactory factory, ITestOutputHelp
     {
         var errors = new List<string[]>();
         var name = (c.Name ?? "").Trim();
-        if (name.Length is 0 or > 100 || name.Any(char.IsControl))
+        // Which characters a name may hold (direction controls, invisible characters, stacked marks) is the pure,
+        // separately unit-tested KeyName rule (KeyNameTests); this model adds the length and controls on its own.
+        if (name.Length is 0 or > 100 || name.Any(char.IsControl) || KeyName.Problem(name) is not null)
         {
-            errors.Add(["Enter a name for the key.", "Use at most 100 characters", "can&#x27;t contain control characters"]);
+            errors.Add(["Enter a name for the key.", "Use at most 100 characters", "can&#x27;t contain control characters",
+                "invisible characters such as", "text-direction controls such as", "at least one visible character",
+                "start with a combining mark", "stacks too many accents"]);
         }
 
         var expiration = c.Expiration ?? "90";

@@ -280,8 +280,7 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
 
                     b.Property<string>("NormalizedName")
                         .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
+                        .HasColumnType("text");
 
                     b.Property<Guid>("OrganisationId")
                         .HasColumnType("uuid");

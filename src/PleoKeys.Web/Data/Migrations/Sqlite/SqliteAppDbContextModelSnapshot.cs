@@ -269,7 +269,6 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
 
                     b.Property<string>("NormalizedName")
                         .IsRequired()
-                        .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("OrganisationId")

@@ -28,7 +28,7 @@ public class CreateModel(
     IOptions<IdentityOptions> identity,
     ILogger<CreateModel> logger) : PageModel
 {
-    public const int MaxNameLength = 100;
+    public const int MaxNameLength = KeyName.MaxLength;
     public const string FormName = "create-key";
 
     [BindProperty]
@@ -94,19 +94,10 @@ public class CreateModel(
             return Page();
         }
         var name = (Input.Name ?? "").Trim();
-        // Characters are counted as Unicode code points (an emoji is one), as PostgreSQL's varchar(100) counts them.
-        var nameLength = name.EnumerateRunes().Count();
-        if (nameLength == 0)
+        // Length in code points, control, direction and invisible characters, stacked marks: see KeyName.
+        if (KeyName.Problem(name) is { } nameProblem)
         {
-            ModelState.AddModelError("Input.Name", "Enter a name for the key.");
-        }
-        else if (nameLength > MaxNameLength)
-        {
-            ModelState.AddModelError("Input.Name", $"Use at most {MaxNameLength} characters (this one has {nameLength}).");
-        }
-        else if (name.Any(char.IsControl))
-        {
-            ModelState.AddModelError("Input.Name", "The name can't contain control characters such as tabs or line breaks.");
+            ModelState.AddModelError("Input.Name", nameProblem);
         }
 
         var expiresOn = ParseExpiration();
@@ -169,7 +160,7 @@ public class CreateModel(
             Last4 = key.Last4,
             SecretHash = await bcrypt.HashAsync(key.Key, HttpContext.RequestAborted),
             Name = name,
-            NormalizedName = name.ToUpperInvariant(),
+            NormalizedName = KeyName.Fold(name),
             AccessLevel = accessLevel!.Value,
             CompanyId = View.Company.Id,
             OrganisationId = View.Company.OrganisationId,
@@ -192,7 +183,7 @@ public class CreateModel(
             CompanyId = View.Company.Id,
             ApiKeyId = row.Id,
             KeyFingerprint = row.Fingerprint,
-            Detail = string.Create(CultureInfo.InvariantCulture, $"{row.AccessLevel} key \"{row.Name}\" with {row.Scopes}, expires {expiresOn:yyyy-MM-dd}"),
+            Detail = string.Create(CultureInfo.InvariantCulture, $"{row.AccessLevel} key \"{KeyName.Isolate(row.Name)}\" with {row.Scopes}, expires {expiresOn:yyyy-MM-dd}"),
         });
         try
         {

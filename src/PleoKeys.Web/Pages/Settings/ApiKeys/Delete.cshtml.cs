@@ -129,13 +129,13 @@ public class DeleteModel(AppDbContext db, CurrentCompany current, TimeProvider t
         }
 
         await revocation.KeyChangedAsync(key.KeyId);
-        StatusMessage = $"API key “{key.Name}” was deleted. Integrations using it can no longer connect.";
+        StatusMessage = $"API key “{PleoKeys.Web.ApiKeys.KeyName.Isolate(key.Name)}” was deleted. Integrations using it can no longer connect.";
         return RedirectToPage("Index");
     }
 
     private RedirectToPageResult AlreadyDeleted(string name)
     {
-        StatusMessage = $"API key “{name}” was already deleted. Integrations using it can no longer connect.";
+        StatusMessage = $"API key “{PleoKeys.Web.ApiKeys.KeyName.Isolate(name)}” was already deleted. Integrations using it can no longer connect.";
         return RedirectToPage("Index");
     }
 

@@ -48,9 +48,9 @@ public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider 
             .ToListAsync();
         History = events.Select(e => (e.AtUtc, e.Action switch
         {
-            AuditActions.KeyCreated => $"Created by {e.ActorName} from {e.IpAddress}",
+            AuditActions.KeyCreated => $"Created by {KeyName.Isolate(e.ActorName)} from {e.IpAddress}",
             AuditActions.KeyAuthFailures => $"Failed authentications: {e.Detail} (from {e.IpAddress})",
-            _ => $"{e.Action} by {e.ActorName}",
+            _ => $"{e.Action} by {KeyName.Isolate(e.ActorName)}",
         })).ToList();
         return Page();
     }

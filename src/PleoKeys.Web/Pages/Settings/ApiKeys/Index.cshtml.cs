@@ -38,7 +38,9 @@ public class IndexModel(AppDbContext db, CurrentCompany current, TimeProvider ti
         Q = Q?.Trim();
         if (!string.IsNullOrEmpty(Q))
         {
-            var term = Q.ToUpperInvariant();
+            // Both sides in Unicode full case folding (KeyName.Fold), compared ordinally: the same on SQLite and
+            // PostgreSQL. Contains becomes instr()/strpos(), not LIKE, so % and _ are plain characters.
+            var term = KeyName.Fold(Q);
             query = query.Where(k => k.NormalizedName.Contains(term));
             own = own.Where(k => k.NormalizedName.Contains(term));
             organisation = organisation.Where(k => k.NormalizedName.Contains(term));
