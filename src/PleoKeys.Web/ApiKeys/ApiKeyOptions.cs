@@ -42,4 +42,10 @@ public sealed class PleoKeysOptions
     public int MaxActiveKeysPerCompany { get; set; } = 100;
 
     public bool SeedDemoData { get; set; }
+
+    /// <summary>
+    /// The app's address as its users reach it (scheme, host, port and any path base), for links in emails, which
+    /// are written outside any request. The default is the address of <c>dotnet run</c> (launchSettings.json).
+    /// </summary>
+    public string PublicBaseUrl { get; set; } = "http://localhost:5080";
 }
