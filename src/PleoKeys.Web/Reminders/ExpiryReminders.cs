@@ -147,7 +147,7 @@ public sealed class ExpiryReminders(
             .Where(k => k.Id == keyId)
             .Select(k => new
             {
-                k.Id, k.Name, k.Environment, k.KeyId, k.Last4, k.CompanyId, k.OrganisationId, k.CreatedByUserId,
+                k.Id, k.Name, k.Environment, k.KeyId, k.Last4, k.CompanyId, k.OrganisationId,
                 k.ExpiresAtUtc, k.LastUsedAtUtc, k.DeletedAtUtc, CompanyName = k.Company.Name, k.Company.TimeZoneId,
             })
             .SingleAsync(ct);
@@ -158,11 +158,11 @@ public sealed class ExpiryReminders(
             return false;
         }
 
-        var recipients = await RecipientsAsync(db, key.OrganisationId, key.CompanyId, key.CreatedByUserId, ct);
+        var recipients = await RecipientsAsync(db, key.OrganisationId, key.CompanyId, ct);
         if (recipients.Count == 0)
         {
             logger.LogWarning("Expiry reminder {Threshold} for API key {ApiKeyId} has no recipient with a work email; not sent", threshold, keyId);
-            await FinishAsync(db, keyId, threshold, token, sentAt: null, 0, "No Admin, Bookkeeper or creator with a work email.", ct);
+            await FinishAsync(db, keyId, threshold, token, sentAt: null, 0, "No Admin or Bookkeeper with a work email.", ct);
             return false;
         }
 
@@ -213,17 +213,17 @@ public sealed class ExpiryReminders(
 
     /// <summary>
     /// The key's creator and the Admins and Bookkeepers of its company (company-level members of that company and
-    /// organisation-level members of its organisation), each with a work email. The creator must still be a member
-    /// there (in any role: they built the integration); Employees otherwise, former members and accounts on a
-    /// personal email domain (<c>PleoKeys:PersonalEmailDomains</c>) get nothing.
+    /// organisation-level members of its organisation), each with a work email. The creator is reached as one of
+    /// them: a creator who has since left the company or become an Employee can neither see nor renew the key, and
+    /// gets nothing, as Employees and accounts on a personal email domain (<c>PleoKeys:PersonalEmailDomains</c>) don't.
     /// </summary>
     private async Task<List<MailboxAddress>> RecipientsAsync(
-        AppDbContext db, Guid organisationId, Guid companyId, string creatorId, CancellationToken ct)
+        AppDbContext db, Guid organisationId, Guid companyId, CancellationToken ct)
     {
         var members = await (
                 from m in db.Memberships.AsNoTracking()
                 where m.OrganisationId == organisationId && (m.CompanyId == null || m.CompanyId == companyId)
-                      && (m.Role == MemberRole.Admin || m.Role == MemberRole.Bookkeeper || m.UserId == creatorId)
+                      && (m.Role == MemberRole.Admin || m.Role == MemberRole.Bookkeeper)
                 join u in db.Users.AsNoTracking() on m.UserId equals u.Id
                 select new { u.Id, u.Email, u.DisplayName })
             .ToListAsync(ct);

@@ -53,7 +53,10 @@ public sealed class PickupFolderMailSender(IOptions<EmailOptions> options, IHost
         // The Message-Id is the reminder's own (ExpiryReminders), so a retried write replaces the file, never adds one.
         var name = string.Concat((message.MessageId ?? MimeUtils.GenerateMessageId()).Split(Path.GetInvalidFileNameChars())) + ".eml";
         var path = Path.Combine(folder, name);
-        await message.WriteToAsync(path, ct);
+        // Written aside and moved into place, so a mail client or a watcher never opens a half-written file.
+        var partial = path + ".partial";
+        await message.WriteToAsync(partial, ct);
+        File.Move(partial, path, overwrite: true);
         logger.LogInformation("Email \"{Subject}\" to {RecipientCount} recipient(s) written to {Path}", message.Subject, message.To.Count, path);
     }
 }

@@ -64,7 +64,7 @@ public static class ReminderEmail
             {action}
             Renew: {renew}
 
-            You receive this as an Admin or Bookkeeper of {Isolate}{key.CompanyName}{EndIsolate}, or as the key's creator.
+            You receive this as an Admin or Bookkeeper of {Isolate}{key.CompanyName}{EndIsolate}.
             """;
 
         var h = HtmlEncoder.Default;
@@ -85,7 +85,7 @@ public static class ReminderEmail
             </table>
             <p>{h.Encode(action)}</p>
             <p><a href="{h.Encode(renew)}" style="display: inline-block; padding: 0.5em 1.2em; background: #1a1a1a; color: #fff; text-decoration: none; border-radius: 4px;">Renew</a></p>
-            <p style="color: #555; font-size: 0.9em;">You receive this as an Admin or Bookkeeper of {company}, or as the key's creator.</p>
+            <p style="color: #555; font-size: 0.9em;">You receive this as an Admin or Bookkeeper of {company}.</p>
             </body>
             </html>
             """;
@@ -103,8 +103,9 @@ public static class ReminderEmail
     private static string Headline(ReminderThreshold threshold, string name) => threshold switch
     {
         ReminderThreshold.Expired => $"The API key {name} has expired",
-        ReminderThreshold.OneDay => $"The API key {name} expires in 1 day",
-        _ => $"The API key {name} expires in {(int)threshold} days",
+        // "Within": a key first seen 5 days before expiry gets the 7-day reminder, and the dates below are exact.
+        ReminderThreshold.OneDay => $"The API key {name} expires within a day",
+        _ => $"The API key {name} expires within {(int)threshold} days",
     };
 
     private static string Date(DateOnly date) => date.ToString("dddd d MMMM yyyy", CultureInfo.InvariantCulture);
