@@ -11,6 +11,7 @@ using PleoKeys.Web.ApiKeys;
 using PleoKeys.Web.Auth;
 using PleoKeys.Web.Benchmarking;
 using PleoKeys.Web.Data;
+using PleoKeys.Web.Reminders;
 
 // Before anything formats a date: the host's locale decides nothing (see AppCultures).
 var hostCulture = System.Globalization.CultureInfo.CurrentCulture.Name;
@@ -95,6 +96,8 @@ builder.Services.AddSingleton<FormTickets>();
 builder.Services.AddSingleton<LastUsedRecorder>();
 builder.Services.AddSingleton<AuthFailureAudit>();
 builder.Services.AddScoped<KeyRevocation>();
+// Expiry reminders by email, from a background scan on every instance (the database sends each once).
+builder.Services.AddExpiryReminders();
 builder.Services.AddAuthentication(o =>
     {
         // API keys are the default scheme, and off the API they hand over to the sign-in cookie: the API

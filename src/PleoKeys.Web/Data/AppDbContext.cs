@@ -20,6 +20,7 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<KeyReveal> KeyReveals => Set<KeyReveal>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<KeyReminder> KeyReminders => Set<KeyReminder>();
     public DbSet<Employee> Employees => Set<Employee>();
     public DbSet<Vendor> Vendors => Set<Vendor>();
     public DbSet<Account> Accounts => Set<Account>();
@@ -129,6 +130,8 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
             // Every instance polls "keys changed since …" (KeyChangePoller), the fallback to LISTEN/NOTIFY on
             // PostgreSQL and the only way a change made by another process (the operator command) reaches SQLite.
             e.HasIndex(k => k.ChangedAtUtc);
+            // The expiry reminders read keys by expiry range (Reminders/ExpiryReminders).
+            e.HasIndex(k => k.ExpiresAtUtc);
             e.Property(k => k.SubmissionId).HasMaxLength(32);
             e.HasIndex(k => k.SubmissionId).IsUnique();
             e.Ignore(k => k.Fingerprint);
@@ -142,6 +145,17 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
             e.Property(r => r.ProtectedKey).HasMaxLength(1000);
             // Expired reveals are swept by range.
             e.HasIndex(r => r.ExpiresAtUtc);
+        });
+        builder.Entity<KeyReminder>(e =>
+        {
+            // One row per key and threshold: the key that makes a reminder "sent once" across instances.
+            e.HasKey(r => new { r.ApiKeyId, r.Threshold });
+            e.HasOne<ApiKey>().WithMany().HasForeignKey(r => r.ApiKeyId);
+            // Days before expiry, compared in SQL ("this reminder or a later one"), so a number rather than the name.
+            e.Property(r => r.Threshold).HasConversion<int>();
+            e.Property(r => r.LastError).HasMaxLength(500);
+            // Each scan reads the reminders due to be (re)tried.
+            e.HasIndex(r => r.NextAttemptAtUtc);
         });
         builder.Entity<AuditEvent>(e =>
         {

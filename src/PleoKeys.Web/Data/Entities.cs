@@ -155,6 +155,51 @@ public sealed class KeyReveal
     public DateTime ExpiresAtUtc { get; set; }
 }
 
+/// <summary>
+/// The expiry reminders of a key: 30, 7 and 1 day before it expires, and when it has expired. The values are the
+/// days before expiry, so a later reminder has a smaller value.
+/// </summary>
+public enum ReminderThreshold
+{
+    Expired = 0,
+    OneDay = 1,
+    SevenDays = 7,
+    ThirtyDays = 30,
+}
+
+/// <summary>
+/// One expiry reminder of one key (see <see cref="Reminders.ExpiryReminders"/>). The row is recorded before the
+/// email is sent, and its primary key (ApiKeyId, Threshold) lets it be recorded once, whatever the number of
+/// instances; an instance claims the send by moving <see cref="NextAttemptAtUtc"/> ahead with a conditional update.
+/// </summary>
+public sealed class KeyReminder
+{
+    public Guid ApiKeyId { get; set; }
+    public ReminderThreshold Threshold { get; set; }
+
+    /// <summary>When the reminder was found due and recorded.</summary>
+    public DateTime CreatedAtUtc { get; set; }
+
+    /// <summary>
+    /// When an instance may next try to send it: due at once when recorded, then moved ahead by the instance that
+    /// claims it (a lease) or after a failed send (a back-off). Null once sent or given up.
+    /// </summary>
+    public DateTime? NextAttemptAtUtc { get; set; }
+
+    /// <summary>The claim of the instance sending it now: only that instance may record the outcome.</summary>
+    public Guid? ClaimToken { get; set; }
+
+    public int Attempts { get; set; }
+
+    /// <summary>When the SMTP server (or the pickup folder) accepted the email.</summary>
+    public DateTime? SentAtUtc { get; set; }
+
+    public int RecipientCount { get; set; }
+
+    /// <summary>Why the last attempt failed, or why the reminder was given up; never a secret.</summary>
+    public string? LastError { get; set; }
+}
+
 /// <summary>Append-only: the application inserts audit rows and never updates or deletes them.</summary>
 public sealed class AuditEvent
 {

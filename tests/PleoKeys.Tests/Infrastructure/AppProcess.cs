@@ -111,6 +111,8 @@ public sealed class AppProcess : IAsyncDisposable
         start.Environment["PleoKeys__SeedDemoData"] = "true";
         start.Environment["PleoKeys__BCryptWorkFactor"] = "4";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        // The demo key's expiry reminder is written here rather than beside the build output.
+        start.Environment["Email__PickupDirectory"] = Path.Combine(Path.GetTempPath(), $"pleokeys-test-mail-{Guid.NewGuid():N}");
         foreach (var (name, value) in database.Concat(settings ?? new Dictionary<string, string>()))
         {
             start.Environment[name] = value;

@@ -52,10 +52,26 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
     public string DatabasePath => _dbPath;
 
     /// <summary>
-    /// This app's <c>PleoKeys:SecretsPath</c>, a temp folder: the key ring's certificate is created there on
-    /// first run, never in the source tree.
+    /// This app's <c>PleoKeys:SecretsPath</c>, a temp folder (the one of the factory whose database it shares): the
+    /// key ring's certificate is created there on first run, never in the source tree.
     /// </summary>
-    public string SecretsPath => _secretsPath;
+    public string SecretsPath => SharesDatabaseWith?.SecretsPath ?? _secretsPath;
+
+    /// <summary>
+    /// Another factory whose database this one uses: a second instance of the app, or the same app restarted. The
+    /// other factory creates and drops the database; this one must be disposed first.
+    /// </summary>
+    public PleoKeysFactory? SharesDatabaseWith { get; init; }
+
+    /// <summary>Where the app writes emails without an SMTP host (Email:PickupDirectory): a temp folder of the factory's own.</summary>
+    public string MailFolder { get; } = Path.Combine(Path.GetTempPath(), $"pleokeys-test-mail-{Guid.NewGuid():N}");
+
+    /// <summary>This factory's database, for a second factory on it (<see cref="SharesDatabaseWith"/>).</summary>
+    public string SqliteConnectionString => SharesDatabaseWith?.SqliteConnectionString ?? $"Data Source={_dbPath}";
+
+    public string? PostgresConnectionString => SharesDatabaseWith is { } other
+        ? other.PostgresConnectionString
+        : Provider == DatabaseProvider.Postgres ? _postgres ??= TestDatabase.NewPostgresDatabase() : null;
 
     /// <summary>The provider this factory runs on; a test class that needs one provider overrides it.</summary>
     public virtual DatabaseProvider Provider => TestDatabase.Provider;
@@ -72,9 +88,11 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
         var settings = new Dictionary<string, string?>
         {
             ["Database:Provider"] = Provider.ToString(),
-            ["ConnectionStrings:Sqlite"] = $"Data Source={_dbPath}",
-            ["PleoKeys:SecretsPath"] = _secretsPath,
-            ["ConnectionStrings:Postgres"] = Provider == DatabaseProvider.Postgres ? _postgres ??= TestDatabase.NewPostgresDatabase() : null,
+            ["ConnectionStrings:Sqlite"] = SqliteConnectionString,
+            ["PleoKeys:SecretsPath"] = SecretsPath,
+            ["ConnectionStrings:Postgres"] = PostgresConnectionString,
+            // Reminders for the demo key expiring within 7 days are written here, never into the source tree.
+            ["Email:PickupDirectory"] = MailFolder,
             ["PleoKeys:Environment"] = "Staging",
             ["PleoKeys:FailedAuthPerMinutePerClient"] = "100000",
             ["PleoKeys:FailedAuthPerMinutePerKey"] = "100000",
@@ -128,6 +146,15 @@ public class PleoKeysFactory : WebApplicationFactory<Program>
             // The host is gone by now (the base disposes it, sync or async), so nothing reconnects to the database.
             TestDatabase.DropPostgresDatabaseAsync(_postgres).GetAwaiter().GetResult();
             _postgres = null;
+        }
+
+        try
+        {
+            Directory.Delete(MailFolder, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Nothing was written.
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

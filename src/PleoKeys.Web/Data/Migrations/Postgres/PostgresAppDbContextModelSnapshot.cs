@@ -303,6 +303,8 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
 
                     b.HasIndex("ChangedAtUtc");
 
+                    b.HasIndex("ExpiresAtUtc");
+
                     b.HasIndex("KeyId")
                         .IsUnique();
 
@@ -531,6 +533,44 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
                     b.ToTable("ExportJobs");
                 });
 
+            modelBuilder.Entity("PleoKeys.Web.Data.KeyReminder", b =>
+                {
+                    b.Property<Guid>("ApiKeyId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Threshold")
+                        .HasMaxLength(32)
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid?>("ClaimToken")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("CreatedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<DateTime?>("NextAttemptAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("RecipientCount")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("SentAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("ApiKeyId", "Threshold");
+
+                    b.HasIndex("NextAttemptAtUtc");
+
+                    b.ToTable("KeyReminders");
+                });
+
             modelBuilder.Entity("PleoKeys.Web.Data.KeyReveal", b =>
                 {
                     b.Property<Guid>("ApiKeyId")
@@ -718,6 +758,15 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
                         .IsRequired();
 
                     b.Navigation("Organisation");
+                });
+
+            modelBuilder.Entity("PleoKeys.Web.Data.KeyReminder", b =>
+                {
+                    b.HasOne("PleoKeys.Web.Data.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("PleoKeys.Web.Data.KeyReveal", b =>

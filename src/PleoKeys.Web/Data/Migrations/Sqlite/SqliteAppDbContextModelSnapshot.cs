@@ -292,6 +292,8 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("ChangedAtUtc");
 
+                    b.HasIndex("ExpiresAtUtc");
+
                     b.HasIndex("KeyId")
                         .IsUnique();
 
@@ -518,6 +520,44 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
                     b.ToTable("ExportJobs");
                 });
 
+            modelBuilder.Entity("PleoKeys.Web.Data.KeyReminder", b =>
+                {
+                    b.Property<Guid>("ApiKeyId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Threshold")
+                        .HasMaxLength(32)
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("ClaimToken")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("NextAttemptAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RecipientCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("SentAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ApiKeyId", "Threshold");
+
+                    b.HasIndex("NextAttemptAtUtc");
+
+                    b.ToTable("KeyReminders");
+                });
+
             modelBuilder.Entity("PleoKeys.Web.Data.KeyReveal", b =>
                 {
                     b.Property<Guid>("ApiKeyId")
@@ -703,6 +743,15 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("Organisation");
+                });
+
+            modelBuilder.Entity("PleoKeys.Web.Data.KeyReminder", b =>
+                {
+                    b.HasOne("PleoKeys.Web.Data.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("PleoKeys.Web.Data.KeyReveal", b =>
