@@ -103,6 +103,10 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
             e.HasIndex(k => k.DeletedAtUtc);
             e.Property(k => k.SubmissionId).HasMaxLength(32);
             e.HasIndex(k => k.SubmissionId).IsUnique();
+            // Rolls reach other instances' pollers like deletions do; ended grace periods are audited by range.
+            e.HasIndex(k => k.RolledAtUtc);
+            e.HasIndex(k => new { k.SecretEndAuditedAtUtc, k.SecretStopsAtUtc });
+            e.HasIndex(k => k.ReplacedByKeyId);
             e.Ignore(k => k.Fingerprint);
         });
         builder.Entity<KeyReveal>(e =>
