@@ -77,6 +77,8 @@ builder.Services.AddSingleton<FormTickets>();
 builder.Services.AddSingleton<LastUsedRecorder>();
 builder.Services.AddSingleton<AuthFailureAudit>();
 builder.Services.AddScoped<KeyRevocation>();
+// Audits the end of a rolled key's grace period once it has passed (the API judges the end itself on every request).
+builder.Services.AddHostedService<RolledSecretEnds>();
 builder.Services.AddAuthentication(o =>
     {
         // API keys are the default scheme, and off the API they hand over to the sign-in cookie: the API

@@ -16,6 +16,7 @@ public sealed class EfKeyStore(IServiceScopeFactory scopes) : IKeyStore
             {
                 k.Id, k.KeyId, k.SecretHash, k.Last4, k.Environment, k.AccessLevel, k.CompanyId, k.OrganisationId,
                 k.Scopes, k.CreatedAtUtc, k.ExpiresAtUtc, k.DeletedAtUtc, k.Company.TimeZoneId, k.Name, k.InstallationActivatedAtUtc,
+                k.RolledAtUtc, k.SecretStopsAtUtc,
             })
             .SingleOrDefaultAsync(ct);
         return row is null
@@ -25,6 +26,8 @@ public sealed class EfKeyStore(IServiceScopeFactory scopes) : IKeyStore
             {
                 Name = row.Name,
                 InstallationActivatedAtUtc = row.InstallationActivatedAtUtc,
+                RolledAtUtc = row.RolledAtUtc,
+                SecretStopsAtUtc = row.SecretStopsAtUtc,
             };
     }
 }

@@ -6,7 +6,8 @@ namespace PleoKeys.Web.ApiKeys;
 
 /// <summary>
 /// The fallback to LISTEN/NOTIFY: every <see cref="DatabaseOptions.RevocationPollSeconds"/> seconds, reads the
-/// keys deleted since the last poll (an indexed range on DeletedAtUtc) and forgets their cached state. A lost
+/// keys deleted or rolled since the last poll (indexed ranges on DeletedAtUtc and RolledAtUtc) and forgets their
+/// cached state. A lost
 /// notification (listener reconnecting, NOTIFY failed after the commit) so keeps a deleted key usable on this
 /// instance for one interval at most.
 /// </summary>
@@ -45,7 +46,7 @@ public sealed class KeyChangePoller(
         }
     }
 
-    /// <summary>Invalidates the keys deleted since <paramref name="watermark"/>; returns the new watermark.</summary>
+    /// <summary>Invalidates the keys deleted or rolled since <paramref name="watermark"/>; returns the new watermark.</summary>
     private async Task<DateTime?> PollAsync(DateTime? watermark, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -53,19 +54,25 @@ public sealed class KeyChangePoller(
         if (watermark is null)
         {
             // At start nothing is cached yet, so only deletions from now on matter.
-            return await db.ApiKeys.MaxAsync(k => k.DeletedAtUtc, ct) ?? DateTime.UnixEpoch;
+            var deletedUpTo = await db.ApiKeys.MaxAsync(k => k.DeletedAtUtc, ct) ?? DateTime.UnixEpoch;
+            var rolledUpTo = await db.ApiKeys.MaxAsync(k => k.RolledAtUtc, ct) ?? DateTime.UnixEpoch;
+            return deletedUpTo > rolledUpTo ? deletedUpTo : rolledUpTo;
         }
 
         var since = watermark.Value - Overlap;
         var deleted = await db.ApiKeys.AsNoTracking()
             .Where(k => k.DeletedAtUtc > since)
-            .Select(k => new { k.KeyId, k.DeletedAtUtc })
+            .Select(k => new { k.KeyId, ChangedAtUtc = k.DeletedAtUtc!.Value })
             .ToListAsync(ct);
-        foreach (var key in deleted)
+        var rolled = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.RolledAtUtc > since)
+            .Select(k => new { k.KeyId, ChangedAtUtc = k.RolledAtUtc!.Value })
+            .ToListAsync(ct);
+        foreach (var key in deleted.Concat(rolled))
         {
             verifier.Invalidate(key.KeyId);
         }
 
-        return deleted.Select(k => k.DeletedAtUtc!.Value).Append(watermark.Value).Max();
+        return deleted.Concat(rolled).Select(k => k.ChangedAtUtc).Append(watermark.Value).Max();
     }
 }

@@ -1,7 +1,7 @@
 namespace PleoKeys.Web.ApiKeys;
 
 /// <summary>
-/// Tells every verifier that a key changed (deleted), so its cached state is re-read on the next request.
+/// Tells every verifier that a key changed (deleted or rolled), so its cached state is re-read on the next request.
 /// In this process that is immediate; other instances hear of it through <see cref="IKeyChangeBroadcaster"/>.
 /// </summary>
 public sealed class KeyRevocation(KeyVerifier verifier, IEnumerable<IKeyChangeBroadcaster> broadcasters)
