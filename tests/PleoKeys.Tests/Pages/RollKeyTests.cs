@@ -257,6 +257,26 @@ public sealed class RollKeyTests(PleoKeysFactory factory) : IClassFixture<PleoKe
     }
 
     [Fact]
+    public async Task Roll_ReplacementDeletedDuringTheGrace_TheOldKeyIsListedUntilItsSecretStops()
+    {
+        var admin = await factory.SignedInClientAsync(DemoData.Admin);
+        var name = PageHelpers.UniqueName("Orphaned");
+        var (_, row) = await NewKeyAsync(admin, name);
+        var (replacement, _) = await SubmitRollAsync(admin, await OpenRollFormAsync(admin, row.Id), ("Input.Grace", "1h"));
+        var newRow = await factory.KeyRowAsync(replacement);
+        var delete = await admin.GetDocumentAsync($"/Settings/ApiKeys/Delete/{newRow.Id}");
+        Assert.Equal(HttpStatusCode.Redirect, (await admin.SubmitAsync(delete.Form())).StatusCode);
+        var stops = Local(factory.Time.GetUtcNow().UtcDateTime.AddHours(1)).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+
+        var search = "/Settings/ApiKeys?q=" + Uri.EscapeDataString(name);
+        var listed = Assert.Single((await admin.GetDocumentAsync(search)).KeyTableRows());
+        Assert.Equal($"{row.Fingerprint} rolled, replacement deleted; secret stops at {stops}", listed["Key"]);
+
+        factory.Time.Advance(TimeSpan.FromHours(1));
+        Assert.Empty((await (await factory.SignedInClientAsync(DemoData.Admin)).GetDocumentAsync(search)).KeyTableRows());
+    }
+
+    [Fact]
     public async Task Renew_FromTheExpiresSoonBadge_IsOneClick_WithTheSameLength()
     {
         var admin = await factory.SignedInClientAsync(DemoData.Admin);

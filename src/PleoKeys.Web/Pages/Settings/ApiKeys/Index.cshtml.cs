@@ -42,6 +42,9 @@ public class IndexModel(AppDbContext db, CurrentCompany current, TimeProvider ti
         /// <summary>When the replaced key's old secret stops, while its grace period lasts (company time).</summary>
         public DateTime? OldSecretStops { get; init; }
 
+        /// <summary>Set on a rolled key listed because its replacement was deleted: when its own secret stops (company time).</summary>
+        public DateTime? SecretStops { get; init; }
+
         /// <summary>The user may roll (renew) this key: the same reach as deleting it.</summary>
         public bool CanRenew { get; init; }
     }
@@ -52,11 +55,15 @@ public class IndexModel(AppDbContext db, CurrentCompany current, TimeProvider ti
         var zone = TimeZoneInfo.FindSystemTimeZoneById(View.Company.TimeZoneId);
         var now = time.GetUtcNow().UtcDateTime;
 
-        // A rolled key is listed once, as its replacement's row (which says what it replaces).
-        var query = db.ApiKeys.AsNoTracking().CoveringCompany(View).Where(k => k.RolledAtUtc == null);
-        var (own, organisation) = db.ApiKeys.AsNoTracking().CoveringCompanyRanges(View);
-        own = own.Where(k => k.RolledAtUtc == null);
-        organisation = organisation.Where(k => k.RolledAtUtc == null);
+        // A rolled key is listed once, as its replacement's row (which says what it replaces); on its own only while
+        // its old secret still works and its replacement was deleted, so no working secret is ever out of the list.
+        var keys = db.ApiKeys.AsNoTracking();
+        System.Linq.Expressions.Expression<Func<ApiKey, bool>> listed = k => k.RolledAtUtc == null
+            || (k.SecretStopsAtUtc > now && keys.Any(r => r.Id == k.ReplacedByKeyId && r.DeletedAtUtc != null));
+        var query = keys.CoveringCompany(View).Where(listed);
+        var (own, organisation) = keys.CoveringCompanyRanges(View);
+        own = own.Where(listed);
+        organisation = organisation.Where(listed);
         var soon = now.AddDays(ExpiringWithinDays);
         ExpiringCount = await query.CountAsync(k => k.ExpiresAtUtc > now && k.ExpiresAtUtc <= soon);
         if (Expiring)
@@ -86,7 +93,7 @@ public class IndexModel(AppDbContext db, CurrentCompany current, TimeProvider ti
             .Select(k => new
             {
                 k.Id, k.Name, k.Environment, k.KeyId, k.Last4, k.AccessLevel, k.Scopes, k.CreatedAtUtc,
-                k.CreatedByName, k.ExpiresAtUtc, k.LastUsedAtUtc, k.LastUsedIp,
+                k.CreatedByName, k.ExpiresAtUtc, k.LastUsedAtUtc, k.LastUsedIp, k.SecretStopsAtUtc,
             })
             .ToListAsync();
 
@@ -107,6 +114,7 @@ public class IndexModel(AppDbContext db, CurrentCompany current, TimeProvider ti
             Replaces = replaced.TryGetValue(k.Id, out var old) ? ApiKeyFormat.Fingerprint(old.Environment, old.KeyId, old.Last4) : null,
             OldSecretStops = old is not null && old.Stops > now ? TimeZoneInfo.ConvertTimeFromUtc(old.Stops, zone) : null,
             CanRenew = View.CanDelete(k.AccessLevel),
+            SecretStops = k.SecretStopsAtUtc is { } own ? TimeZoneInfo.ConvertTimeFromUtc(own, zone) : null,
         }).ToList();
     }
 }
