@@ -98,6 +98,8 @@ builder.Services.AddSingleton<AuthFailureAudit>();
 builder.Services.AddScoped<KeyRevocation>();
 // Expiry reminders by email, from a background scan on every instance (the database sends each once).
 builder.Services.AddExpiryReminders();
+// Audits the end of a rolled key's grace period once it has passed (the API judges the end itself on every request).
+builder.Services.AddHostedService<RolledSecretEnds>();
 builder.Services.AddAuthentication(o =>
     {
         // API keys are the default scheme, and off the API they hand over to the sign-in cookie: the API

@@ -185,6 +185,80 @@ public sealed class MultiInstanceTests(TwoInstances apps, ITestOutputHelper outp
         return delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
     }
 
+    [PostgresFact]
+    public async Task Roll_OnInstanceA_ReachesInstanceBWithinOneSecond_ForAGracePeriodAndForNow()
+    {
+        using var browser = NewBrowser();
+        await SignInAsync(browser, _a);
+        using var api = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var onB = _b.Url("/v1/installations/me").ToString();
+        var name = $"Roll across instances {Guid.NewGuid():N}";
+        var old = await CreateKeyAsync(browser, formFrom: _a, postTo: _a, revealOn: _b, name: name);
+        for (var i = 0; i < 3; i++)
+        {
+            var cached = await api.ApiGetAsync(onB, old);
+            Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
+            Assert.False(cached.Headers.Contains("Sunset"));
+        }
+
+        // A 1-hour grace, rolled through A: B keeps accepting the old secret, now with the stop time it must judge.
+        var (replacement, graceDelay, inGrace) = await RollAndPollBAsync(browser, api, name, old, "1h", r => r.Headers.Contains("Sunset"));
+        Assert.Equal(HttpStatusCode.OK, inGrace.StatusCode);
+        var sunset = DateTimeOffset.ParseExact(inGrace.Headers.GetValues("Sunset").Single(), "R", CultureInfo.InvariantCulture);
+        Assert.InRange(sunset - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(58), TimeSpan.FromMinutes(61));
+        Assert.StartsWith("@", inGrace.Headers.GetValues("Deprecation").Single(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await api.ApiGetAsync(onB, replacement)).StatusCode);
+
+        // The replacement rolled again with no grace: B refuses it at once.
+        var (_, nowDelay, refused) = await RollAndPollBAsync(browser, api, name, replacement, "now", r => r.StatusCode == HttpStatusCode.Unauthorized);
+        Assert.Contains("use its replacement", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Roll across instances: B saw the 1-hour grace {graceDelay.TotalMilliseconds:F1} ms and refused the 'now' roll {nowDelay.TotalMilliseconds:F1} ms after A's answer."));
+        Assert.True(graceDelay < TimeSpan.FromSeconds(1), $"B learnt of the roll {graceDelay.TotalMilliseconds:F0} ms after A answered.");
+        Assert.True(nowDelay < TimeSpan.FromSeconds(1), $"B accepted a key rolled with no grace for {nowDelay.TotalMilliseconds:F0} ms.");
+    }
+
+    /// <summary>
+    /// Rolls the listed key through A while polling B with <paramref name="key"/> until <paramref name="seen"/>; returns the
+    /// new key, how long after A's answer B's first matching answer was sent (zero if before), and that answer.
+    /// </summary>
+    private async Task<(string NewKey, TimeSpan Delay, HttpResponseMessage Answer)> RollAndPollBAsync(
+        HttpClient browser, HttpClient api, string name, string key, string grace, Func<HttpResponseMessage, bool> seen)
+    {
+        var listed = await Html.ParseAsync(await browser.GetAsync(_a.Url($"/Settings/ApiKeys?q={Uri.EscapeDataString(name)}")));
+        var details = listed.QuerySelector("a.row-link")?.GetAttribute("href") ?? throw new InvalidOperationException("The key is not in the list.");
+        var form = await Html.ParseAsync(await browser.GetAsync(_a.Url($"/Settings/ApiKeys/Roll/{details[(details.LastIndexOf('/') + 1)..]}")));
+        var onB = _b.Url("/v1/installations/me").ToString();
+
+        var clock = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var polling = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var sent = clock.Elapsed;
+                var response = await api.ApiGetAsync(onB, key);
+                if (seen(response))
+                {
+                    return (sent, response);
+                }
+
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+
+            throw new TimeoutException("B never saw the roll.");
+        });
+
+        var rolled = await browser.SubmitAsync(form.Form("main form"), ("Input.Grace", grace));
+        var answeredAt = clock.Elapsed;
+        Assert.Equal(HttpStatusCode.Redirect, rolled.StatusCode);
+        var (seenSent, answer) = await polling;
+        var reveal = await Html.ParseAsync(await browser.GetAsync(_b.Url(rolled.Headers.Location!.ToString())));
+        var newKey = ((IHtmlInputElement)reveal.QuerySelector("#new-key")!).Value;
+        var delay = seenSent - answeredAt;
+        return (newKey, delay < TimeSpan.Zero ? TimeSpan.Zero : delay, answer);
+    }
+
     private sealed record PollResult(TimeSpan? RefusedSent, TimeSpan? RefusedReceived, TimeSpan LastAcceptedSent, int AcceptedAfterDelete, int Requests);
 
     /// <summary>Sequential requests to B until it answers 401; times are on <paramref name="clock"/>.</summary>

@@ -17,6 +17,7 @@ public sealed class EfKeyStore(IServiceScopeFactory scopes) : IKeyStore
                 k.Id, k.KeyId, k.SecretHash, k.Last4, k.Environment, k.AccessLevel, k.CompanyId, k.OrganisationId,
                 k.Scopes, k.CreatedAtUtc, k.ExpiresAtUtc, k.DeletedAtUtc, k.Company.TimeZoneId, k.Name, k.InstallationActivatedAtUtc,
                 CompanyName = k.Company.Name, k.Company.ApiKeyAccess,
+                k.RolledAtUtc, k.SecretStopsAtUtc,
             })
             .SingleOrDefaultAsync(ct);
         return row is null
@@ -28,6 +29,8 @@ public sealed class EfKeyStore(IServiceScopeFactory scopes) : IKeyStore
                 InstallationActivatedAtUtc = row.InstallationActivatedAtUtc,
                 CompanyName = row.CompanyName,
                 CompanyApiKeyAccess = row.ApiKeyAccess,
+                RolledAtUtc = row.RolledAtUtc,
+                SecretStopsAtUtc = row.SecretStopsAtUtc,
             };
     }
 }

@@ -1,7 +1,7 @@
 namespace PleoKeys.Web.ApiKeys;
 
 /// <summary>
-/// Tells every verifier that a key changed (deleted, activated, its company's access switched), so its cached
+/// Tells every verifier that a key changed (deleted, rolled, activated, its company's access switched), so its cached
 /// state is re-read on the next request. In this process that is immediate; other instances hear of it through
 /// <see cref="IKeyChangeBroadcaster"/> (PostgreSQL NOTIFY), or else by polling the key's
 /// <see cref="Data.ApiKey.ChangedAtUtc"/>, which the caller has set in the same commit (KeyChangePoller).

@@ -43,6 +43,12 @@ public sealed record KeySnapshot(
     /// is not one company's key; it loses only the switched-off entities (<c>KeyReach</c> decides per call).
     /// </summary>
     public bool IsSwitchedOff => AccessLevel == AccessLevel.Company && !CompanyApiKeyAccess;
+
+    /// <summary>When the key was rolled; its secret then works until <see cref="SecretStopsAtUtc"/>.</summary>
+    public DateTime? RolledAtUtc { get; init; }
+
+    /// <summary>The end of a rolled key's grace period, judged against the clock on every request.</summary>
+    public DateTime? SecretStopsAtUtc { get; init; }
 }
 
 /// <summary>Reads one key's row by its public key id (one indexed lookup).</summary>
@@ -61,6 +67,9 @@ public enum VerifyOutcome
     Expired,
     Deleted,
     AccessSwitchedOff,
+
+    /// <summary>The key was rolled and its grace period has ended: the replacement must be used.</summary>
+    Rolled,
     Throttled,
 }
 
@@ -83,9 +92,9 @@ public sealed record VerifyResult(
 /// is kept with the key's state; a later request whose digest matches skips BCrypt (about a microsecond).
 /// The digest is useless outside this process, unlike a plain hash of the key.</item>
 /// <item>Concurrent first uses of the same key share one BCrypt verify (single flight).</item>
-/// <item>The key's state (expiry, deletion, scopes, its company's API key access) is re-read from the database by the first request
-/// after <see cref="Invalidate"/>, so deletion bites on the next request; expiry is checked against the
-/// clock on every request. Each cached state remembers the key's change count it was read under, so a
+/// <item>The key's state (expiry, deletion, roll, scopes, its company's API key access) is re-read from the database by the first request
+/// after <see cref="Invalidate"/>, so deletion and a roll bite on the next request; expiry and the end of a
+/// rolled key's grace period are checked against the clock on every request. Each cached state remembers the key's change count it was read under, so a
 /// state read before a change is never trusted after it, however the requests interleave.</item>
 /// <item>Failures are budgeted per client address and per key id; over budget, BCrypt is not even
 /// tried, and at most one BCrypt runs at a time so valid (cached) traffic keeps a core.</item>
@@ -156,6 +165,7 @@ public sealed class KeyVerifier : IDisposable
         public VerifyResult Deleted { get; } = new(VerifyOutcome.Deleted, snapshot);
 
         public VerifyResult SwitchedOff { get; } = new(VerifyOutcome.AccessSwitchedOff, snapshot);
+        public VerifyResult Rolled { get; } = new(VerifyOutcome.Rolled, snapshot);
     }
 
     private sealed class Entry(byte[] digest, State state)
@@ -337,7 +347,7 @@ public sealed class KeyVerifier : IDisposable
         Lazy<Task<VerifyResult>>? mine = null;
         mine = new Lazy<Task<VerifyResult>>(() => FlyAsync(parsed, digest, flightKey, mine!));
         var result = await _inFlight.GetOrAdd(flightKey, mine).Value.WaitAsync(ct);
-        if (!result.Succeeded && result.Outcome is not (VerifyOutcome.Expired or VerifyOutcome.Deleted or VerifyOutcome.AccessSwitchedOff))
+        if (!result.Succeeded && result.Outcome is not (VerifyOutcome.Expired or VerifyOutcome.Deleted or VerifyOutcome.AccessSwitchedOff or VerifyOutcome.Rolled))
         {
             return Fail(result.Outcome, client, ReferenceEquals(result, NoSuchKeyId) ? null : parsed.KeyId);
         }
@@ -437,6 +447,7 @@ public sealed class KeyVerifier : IDisposable
 
     private VerifyResult Judge(State state) =>
         state.Snapshot.DeletedAtUtc is not null ? state.Deleted
+        : state.Snapshot.SecretStopsAtUtc is { } stops && Now >= stops ? state.Rolled
         : Now >= state.Snapshot.ExpiresAtUtc ? state.Expired
         : state.Snapshot.IsSwitchedOff ? state.SwitchedOff
         : state.Valid;

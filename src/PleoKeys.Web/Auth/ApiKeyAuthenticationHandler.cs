@@ -25,6 +25,12 @@ public static class ApiKeyDefaults
     public const string CompanyClaim = "company_id";
     public const string OrganisationClaim = "organisation_id";
     public const string ExpiresHeader = "Pleo-Api-Key-Expires";
+
+    /// <summary>A rolled key in its grace period: when it was rolled, as <c>@unix-seconds</c> (RFC 9745).</summary>
+    public const string DeprecationHeader = "Deprecation";
+
+    /// <summary>A rolled key in its grace period: when its secret stops, as an HTTP-date (RFC 8594).</summary>
+    public const string SunsetHeader = "Sunset";
 }
 
 /// <summary>
@@ -157,6 +163,10 @@ public sealed class ApiKeyAuthenticationHandler(
             case VerifyOutcome.AccessSwitchedOff:
                 // Suspended, not deleted: the key works again once Pleo switches the company's access back on.
                 return Failure(401, "API key access switched off", Api.KeyReach.SwitchedOff(key!.CompanyName));
+            case VerifyOutcome.Rolled:
+                var rollZone = TimeZoneInfo.FindSystemTimeZoneById(key!.TimeZoneId);
+                return Failure(401, "API key rolled",
+                    string.Create(CultureInfo.InvariantCulture, $"This API key was rolled on {TimeZoneInfo.ConvertTimeFromUtc(key.RolledAtUtc!.Value, rollZone):yyyy-MM-dd}; use its replacement."));
             case VerifyOutcome.Throttled:
                 if (result.BurstKeyId is { } burst)
                 {
@@ -176,12 +186,19 @@ public sealed class ApiKeyAuthenticationHandler(
     /// <summary>
     /// Lets the request in as the key: its principal (which carries the key's state; endpoints answer from
     /// it) becomes the user, and its expiry a response header (set now, so every answer to this key carries
-    /// it, whoever writes it).
+    /// it, whoever writes it). A rolled key in its grace period also says so: <c>Deprecation</c> with the
+    /// roll's instant (RFC 9745) and <c>Sunset</c> with the instant its secret stops (RFC 8594).
     /// </summary>
     private Task<AuthenticateResult> Accept(KeySnapshot key)
     {
         var parts = PrincipalParts.Of(key);
         Response.Headers[ApiKeyDefaults.ExpiresHeader] = parts.Expires;
+        if (parts.Deprecation is not null)
+        {
+            Response.Headers[ApiKeyDefaults.DeprecationHeader] = parts.Deprecation;
+            Response.Headers[ApiKeyDefaults.SunsetHeader] = parts.Sunset;
+        }
+
         return parts.Result;
     }
 
@@ -209,11 +226,22 @@ public sealed class ApiKeyAuthenticationHandler(
             ], ApiKeyDefaults.Scheme);
             Result = Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ApiKeyPrincipal(key, identity), ApiKeyDefaults.Scheme)));
             Expires = key.ExpiresAtUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            if (key is { RolledAtUtc: { } rolled, SecretStopsAtUtc: { } stops })
+            {
+                // RFC 9745 §2.1: an RFC 9651 Date, "@" and the Unix time in seconds; RFC 8594 §3: an HTTP-date.
+                Deprecation = "@" + new DateTimeOffset(rolled).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+                Sunset = stops.ToString("R", CultureInfo.InvariantCulture);
+            }
         }
 
         public Task<AuthenticateResult> Result { get; }
 
         public string Expires { get; }
+
+        /// <summary>Set for a rolled key (in its grace period, or it would not be let in).</summary>
+        public string? Deprecation { get; }
+
+        public string? Sunset { get; }
 
         public static PrincipalParts Of(KeySnapshot key) => Cache.GetValue(key, static k => new PrincipalParts(k));
     }

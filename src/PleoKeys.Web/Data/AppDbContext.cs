@@ -57,8 +57,8 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     /// <summary>
     /// Other instances learn of a change to a key by its <see cref="ApiKey.ChangedAtUtc"/> and
     /// <see cref="ApiKey.ChangeCount"/> (KeyChangePoller), so a change that does not move them would stay unseen
-    /// there: a new key is stamped with its creation time, and an update that changes anything but the last-used
-    /// columns without <see cref="ApiKey.MarkChanged"/> is refused. (ExecuteUpdate bypasses this check: its
+    /// there: a new key is stamped with its creation time, and an update that changes anything but the columns no
+    /// verifier caches (last used, the folded search name) without <see cref="ApiKey.MarkChanged"/> is refused. (ExecuteUpdate bypasses this check: its
     /// callers set both columns themselves.)
     /// </summary>
     private void RequireKeyChangeStamps()
@@ -71,7 +71,7 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
             }
             else if (entry.State == EntityState.Modified
                 && !entry.Property(k => k.ChangeCount).IsModified
-                && entry.Properties.Any(p => p.IsModified && p.Metadata.Name is not (nameof(ApiKey.LastUsedAtUtc) or nameof(ApiKey.LastUsedIp))))
+                && entry.Properties.Any(p => p.IsModified && p.Metadata.Name is not (nameof(ApiKey.LastUsedAtUtc) or nameof(ApiKey.LastUsedIp) or nameof(ApiKey.NormalizedName))))
             {
                 throw new InvalidOperationException(
                     $"API key {entry.Entity.KeyId} was changed without {nameof(ApiKey.MarkChanged)}; other instances would not see the change.");
@@ -134,6 +134,10 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
             e.HasIndex(k => k.ExpiresAtUtc);
             e.Property(k => k.SubmissionId).HasMaxLength(32);
             e.HasIndex(k => k.SubmissionId).IsUnique();
+            // Rolls reach other instances' pollers like deletions do; ended grace periods are audited by range.
+            e.HasIndex(k => k.RolledAtUtc);
+            e.HasIndex(k => new { k.SecretEndAuditedAtUtc, k.SecretStopsAtUtc });
+            e.HasIndex(k => k.ReplacedByKeyId);
             e.Ignore(k => k.Fingerprint);
         });
         builder.Entity<KeyReveal>(e =>

@@ -131,6 +131,21 @@ public sealed class ApiKey
         ChangeCount++;
     }
 
+    /// <summary>When the key was rolled (Pages/Settings/ApiKeys/Roll): its secret was replaced by <see cref="ReplacedByKeyId"/>.</summary>
+    public DateTime? RolledAtUtc { get; set; }
+
+    /// <summary>The row of the key that replaced this one when it was rolled.</summary>
+    public Guid? ReplacedByKeyId { get; set; }
+
+    /// <summary>
+    /// The instant a rolled key's secret stops working (the end of the grace period the roller chose, never after the
+    /// key's expiry); judged against the clock on every request, like expiry.
+    /// </summary>
+    public DateTime? SecretStopsAtUtc { get; set; }
+
+    /// <summary>Set when the end of a rolled key's secret was written to the audit trail (once, by whichever instance got there first).</summary>
+    public DateTime? SecretEndAuditedAtUtc { get; set; }
+
     public string Fingerprint => ApiKeyFormat.Fingerprint(Environment, KeyId, Last4);
 }
 
@@ -219,6 +234,8 @@ public static class AuditActions
 {
     public const string KeyCreated = "api-key.created";
     public const string KeyDeleted = "api-key.deleted";
+    public const string KeyRolled = "api-key.rolled";
+    public const string KeySecretEnded = "api-key.secret-ended";
     public const string KeyAuthFailures = "api-key.auth-failures";
 
     /// <summary>The operator command switched a company's API key access (detail: old → new, keys suspended or restored).</summary>

@@ -9,11 +9,21 @@ namespace PleoKeys.Web.Reminders;
 public sealed class ExpiryReminderService(
     ExpiryReminders reminders,
     TimeProvider time,
+    IHostApplicationLifetime lifetime,
     IOptions<EmailOptions> options,
     ILogger<ExpiryReminderService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The Renew links start with PublicUrls, which without PleoKeys:PublicBaseUrl is the address the server
+        // listens on: known once the server has started, which hosted services do not wait for.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+        {
+            await started.Task;
+        }
+
         var interval = options.Value.ReminderScanInterval;
         using var timer = new PeriodicTimer(interval, time);
         do

@@ -106,7 +106,7 @@ public sealed class ExpiryReminders(
                 _ => (now - ExpiredWindow, now),
             };
             var due = await db.ApiKeys.AsNoTracking()
-                .Where(k => k.DeletedAtUtc == null && k.ExpiresAtUtc > after && k.ExpiresAtUtc <= upTo)
+                .Where(k => k.DeletedAtUtc == null && k.RolledAtUtc == null && k.ExpiresAtUtc > after && k.ExpiresAtUtc <= upTo)
                 .Where(k => !db.KeyReminders.Any(r => r.ApiKeyId == k.Id && r.Threshold <= threshold))
                 .Select(k => k.Id)
                 .ToListAsync(ct);
@@ -149,13 +149,14 @@ public sealed class ExpiryReminders(
             .Select(k => new
             {
                 k.Id, k.Name, k.Environment, k.KeyId, k.Last4, k.CompanyId, k.OrganisationId,
-                k.ExpiresAtUtc, k.LastUsedAtUtc, k.DeletedAtUtc, CompanyName = k.Company.Name, k.Company.TimeZoneId,
+                k.ExpiresAtUtc, k.LastUsedAtUtc, k.DeletedAtUtc, k.RolledAtUtc, CompanyName = k.Company.Name, k.Company.TimeZoneId,
             })
             .SingleAsync(ct);
         // Deleted since it was recorded, or held up (SMTP down) until a later reminder became due: that one is sent instead.
-        if (key.DeletedAtUtc is not null || DueAt(key.ExpiresAtUtc, now) != threshold)
+        // A deleted key needs no reminder, nor one rolled (renewed) since: its replacement has reminders of its own.
+        if (key.DeletedAtUtc is not null || key.RolledAtUtc is not null || DueAt(key.ExpiresAtUtc, now) != threshold)
         {
-            await FinishAsync(db, keyId, threshold, token, sentAt: null, 0, key.DeletedAtUtc is not null ? "Key deleted." : "Superseded by a later reminder.", ct);
+            await FinishAsync(db, keyId, threshold, token, sentAt: null, 0, key.DeletedAtUtc is not null ? "Key deleted." : key.RolledAtUtc is not null ? "Key rolled." : "Superseded by a later reminder.", ct);
             return false;
         }
 

@@ -13,7 +13,7 @@ public sealed class AntiforgeryTests(PleoKeysFactory factory) : IClassFixture<Pl
     {
         var admin = await factory.SignedInClientAsync(DemoData.Admin);
         var id = await factory.NewClient().KeyRowIdAsync(await admin.CreateKeyAsync("Forms"));
-        string[] pages = ["/", "/Settings", "/Settings/ApiKeys", "/Settings/ApiKeys/Create", $"/Settings/ApiKeys/Details/{id}", $"/Settings/ApiKeys/Delete/{id}"];
+        string[] pages = ["/", "/Settings", "/Settings/ApiKeys", "/Settings/ApiKeys/Create", $"/Settings/ApiKeys/Details/{id}", $"/Settings/ApiKeys/Delete/{id}", $"/Settings/ApiKeys/Roll/{id}"];
         var forms = 0;
         foreach (var page in pages)
         {

@@ -42,6 +42,8 @@ public sealed class RoleEnforcementTests(PleoKeysFactory factory) : IClassFixtur
             }
 
             var delete = await client.PostFormAsync($"/Settings/ApiKeys/Delete/{target}", [new("__RequestVerificationToken", token)]);
+            var roll = await client.PostFormAsync($"/Settings/ApiKeys/Roll/{target}", [new("__RequestVerificationToken", token), new("Input.Grace", "now")]);
+            Assert.Equal(HttpStatusCode.Forbidden, roll.StatusCode);
             Assert.Equal(HttpStatusCode.Forbidden, delete.StatusCode);
             Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync($"/Settings/ApiKeys/Details/{target}")).StatusCode);
         }
@@ -64,6 +66,10 @@ public sealed class RoleEnforcementTests(PleoKeysFactory factory) : IClassFixtur
 
         var delete = await bookkeeper.PostFormAsync($"/Settings/ApiKeys/Delete/{organisationKey}", [new("__RequestVerificationToken", token)]);
         Assert.Equal(HttpStatusCode.Forbidden, delete.StatusCode);
+        // Rolling has the reach of deleting.
+        Assert.Equal(HttpStatusCode.Forbidden, (await bookkeeper.GetAsync($"/Settings/ApiKeys/Roll/{organisationKey}")).StatusCode);
+        var roll = await bookkeeper.PostFormAsync($"/Settings/ApiKeys/Roll/{organisationKey}", [new("__RequestVerificationToken", token), new("Input.Grace", "now")]);
+        Assert.Equal(HttpStatusCode.Forbidden, roll.StatusCode);
         Assert.Equal(before, await factory.KeysSnapshotAsync());
     }
 

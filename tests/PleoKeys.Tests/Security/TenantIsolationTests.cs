@@ -86,6 +86,8 @@ public sealed partial class TenantIsolationTests(TenantWorld world, ITestOutputH
         new("POST", "/Settings/ApiKeys/Delete/{0}"),
         new("PUT", "/Settings/ApiKeys/Delete/{0}"),
         new("DELETE", "/Settings/ApiKeys/Delete/{0}"),
+        new("GET", "/Settings/ApiKeys/Roll/{0}"),
+        new("POST", "/Settings/ApiKeys/Roll/{0}"),
     ];
 
     [Fact]

@@ -278,6 +278,32 @@ public sealed class KeyVerifierTests : IDisposable
     }
 
     [Fact]
+    public async Task RolledKey_IsValidUntilItsSecretStops_ThenRolled_OnEveryPath_WithoutAnotherRead()
+    {
+        var key = AddKey();
+        var header = "Basic " + Convert.ToBase64String(Encoding.ASCII.GetBytes(key + ":"));
+        await _verifier.VerifyAsync(key, "client");
+        var stops = Now.UtcDateTime.AddHours(1);
+        _store.Put(_store.Get(KeyIdOf(key)) with { RolledAtUtc = Now.UtcDateTime, SecretStopsAtUtc = stops });
+        _verifier.Invalidate(KeyIdOf(key));
+
+        var inGrace = await _verifier.VerifyAsync(key, "client");
+        Assert.Equal(VerifyOutcome.Valid, inGrace.Outcome);
+        Assert.Equal(stops, inGrace.Key!.SecretStopsAtUtc);
+        Assert.True(_verifier.TryVerifyCached(key, header, out _));
+        var reads = _store.Reads;
+
+        _time.SetUtcNow(new DateTimeOffset(stops.AddTicks(-1)));
+        Assert.Equal(VerifyOutcome.Valid, (await _verifier.VerifyAsync(key, "client")).Outcome);
+        _time.SetUtcNow(new DateTimeOffset(stops));
+        Assert.Equal(VerifyOutcome.Rolled, (await _verifier.VerifyAsync(key, "client")).Outcome);
+        Assert.True(_verifier.TryVerifyCachedCredential(header, out var result));
+        Assert.Equal(VerifyOutcome.Rolled, result.Outcome);
+        Assert.Equal(reads, _store.Reads);
+        Assert.Equal(1, _hasher.Verifies);
+    }
+
+    [Fact]
     public async Task InvalidateAll_RereadsEveryKey()
     {
         var one = AddKey();

@@ -285,15 +285,27 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
                     b.Property<Guid>("OrganisationId")
                         .HasColumnType("uuid");
 
+                    b.Property<Guid?>("ReplacedByKeyId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime?>("RolledAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Scopes")
                         .IsRequired()
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)");
 
+                    b.Property<DateTime?>("SecretEndAuditedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("SecretHash")
                         .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
+
+                    b.Property<DateTime?>("SecretStopsAtUtc")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("SubmissionId")
                         .HasMaxLength(32)
@@ -308,10 +320,16 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
                     b.HasIndex("KeyId")
                         .IsUnique();
 
+                    b.HasIndex("ReplacedByKeyId");
+
+                    b.HasIndex("RolledAtUtc");
+
                     b.HasIndex("SubmissionId")
                         .IsUnique();
 
                     b.HasIndex("CompanyId", "CreatedAtUtc");
+
+                    b.HasIndex("SecretEndAuditedAtUtc", "SecretStopsAtUtc");
 
                     b.HasIndex("OrganisationId", "AccessLevel", "CreatedAtUtc");
 

@@ -274,14 +274,26 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
                     b.Property<Guid>("OrganisationId")
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("ReplacedByKeyId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RolledAtUtc")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Scopes")
                         .IsRequired()
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("SecretEndAuditedAtUtc")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("SecretHash")
                         .IsRequired()
                         .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("SecretStopsAtUtc")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("SubmissionId")
@@ -297,10 +309,16 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
                     b.HasIndex("KeyId")
                         .IsUnique();
 
+                    b.HasIndex("ReplacedByKeyId");
+
+                    b.HasIndex("RolledAtUtc");
+
                     b.HasIndex("SubmissionId")
                         .IsUnique();
 
                     b.HasIndex("CompanyId", "CreatedAtUtc");
+
+                    b.HasIndex("SecretEndAuditedAtUtc", "SecretStopsAtUtc");
 
                     b.HasIndex("OrganisationId", "AccessLevel", "CreatedAtUtc");
 

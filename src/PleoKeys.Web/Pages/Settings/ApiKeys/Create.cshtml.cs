@@ -60,7 +60,7 @@ public class CreateModel(
     public bool HasError(string key) =>
         ModelState.TryGetValue(key, out var entry) && entry.Errors.Count > 0;
 
-    public DateOnly QuickChoiceDate(int days) => days == 365 ? Expiry.Latest(Today) : Today.AddDays(days);
+    public DateOnly QuickChoiceDate(int days) => ExpirationField.QuickChoiceDate(Today, days);
 
     public async Task OnGetAsync() => await LoadAsync();
 
@@ -100,7 +100,7 @@ public class CreateModel(
             ModelState.AddModelError("Input.Name", nameProblem);
         }
 
-        var expiresOn = ParseExpiration();
+        var expiresOn = ExpirationField.Parse(Input.Expiration, Input.CustomDate, Today, ModelState);
 
         var accessLevel = Input.AccessLevel switch
         {
@@ -135,7 +135,9 @@ public class CreateModel(
         }
 
         var now = time.GetUtcNow().UtcDateTime;
-        var active = await db.ApiKeys.CountAsync(k => k.CompanyId == View.Company.Id && k.DeletedAtUtc == null && k.ExpiresAtUtc > now);
+        // Keys whose secret works: a rolled key counts until its grace period ends.
+        var active = await db.ApiKeys.CountAsync(k => k.CompanyId == View.Company.Id && k.DeletedAtUtc == null && k.ExpiresAtUtc > now
+            && (k.SecretStopsAtUtc == null || k.SecretStopsAtUtc > now));
         if (active >= options.Value.MaxActiveKeysPerCompany)
         {
             ModelState.AddModelError("", $"{View.Company.Name} has {active} active API keys, the most it can have. " +
@@ -205,46 +207,6 @@ public class CreateModel(
         logger.LogInformation("API key {KeyFingerprint} ({KeyRowId}) created by {UserId}", row.Fingerprint, row.Id, View.UserId);
         await reveals.SweepAsync(db);
         return RedirectToPage("Reveal", new { id = row.Id });
-
-        DateOnly? ParseExpiration()
-        {
-            if (Input.Expiration == "custom")
-            {
-                if (string.IsNullOrWhiteSpace(Input.CustomDate))
-                {
-                    ModelState.AddModelError("Input.CustomDate", "Enter the expiration date.");
-                    return null;
-                }
-
-                if (!DateOnly.TryParseExact(Input.CustomDate.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var custom))
-                {
-                    ModelState.AddModelError("Input.CustomDate", "Enter the date as YYYY-MM-DD, for example " + Today.AddDays(30).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + ".");
-                    return null;
-                }
-
-                if (custom <= Today)
-                {
-                    ModelState.AddModelError("Input.CustomDate", "Choose a date after today.");
-                    return null;
-                }
-
-                if (custom > Expiry.Latest(Today))
-                {
-                    ModelState.AddModelError("Input.CustomDate", "Choose a date at most one year ahead (" + Expiry.Latest(Today).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " at the latest).");
-                    return null;
-                }
-
-                return custom;
-            }
-
-            if (int.TryParse(Input.Expiration, NumberStyles.None, CultureInfo.InvariantCulture, out var days) && Expiry.QuickChoices.Contains(days))
-            {
-                return QuickChoiceDate(days);
-            }
-
-            ModelState.AddModelError("Input.Expiration", "Choose when the key expires.");
-            return null;
-        }
     }
 
     private string SessionStamp => User.FindFirst(identity.Value.ClaimsIdentity.SecurityStampClaimType)?.Value ?? "";

@@ -19,6 +19,14 @@ public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider 
     public KeyStatus Status { get; private set; } = KeyStatus.Active;
     public IReadOnlyList<(DateTime AtUtc, string Text)> History { get; private set; } = [];
 
+    /// <summary>The key that replaced this one, when it was rolled.</summary>
+    public (Guid Id, string Fingerprint)? ReplacedBy { get; private set; }
+
+    /// <summary>The key this one replaced, when it was issued by a roll, and when that key's old secret stops.</summary>
+    public (Guid Id, string Fingerprint, DateTime StopsAtUtc)? Replaces { get; private set; }
+
+    public DateTime NowUtc { get; private set; }
+
     private TimeZoneInfo _zone = TimeZoneInfo.Utc;
 
     public DateTime Local(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(utc, _zone);
@@ -40,7 +48,23 @@ public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider 
             ? $"Organisation (all entities of {view.OrganisationName})"
             : $"This entity ({view.Company.Name})";
         ExpiresOn = Expiry.LastDay(key.ExpiresAtUtc, _zone);
-        Status = KeyStatus.Of(key.ExpiresAtUtc, time.GetUtcNow().UtcDateTime);
+        NowUtc = time.GetUtcNow().UtcDateTime;
+        Status = KeyStatus.Of(key.ExpiresAtUtc, NowUtc);
+        if (key.ReplacedByKeyId is { } replacedBy)
+        {
+            ReplacedBy = await db.ApiKeys.AsNoTracking().Where(k => k.Id == replacedBy)
+                .Select(k => new { k.Id, k.Environment, k.KeyId, k.Last4 }).ToListAsync() is [var next]
+                ? (next.Id, ApiKeyFormat.Fingerprint(next.Environment, next.KeyId, next.Last4))
+                : null;
+        }
+
+        var previous = await db.ApiKeys.AsNoTracking().Where(k => k.ReplacedByKeyId == key.Id && k.DeletedAtUtc == null)
+            .Select(k => new { k.Id, k.Environment, k.KeyId, k.Last4, k.SecretStopsAtUtc }).FirstOrDefaultAsync();
+        if (previous is not null)
+        {
+            Replaces = (previous.Id, ApiKeyFormat.Fingerprint(previous.Environment, previous.KeyId, previous.Last4), previous.SecretStopsAtUtc!.Value);
+        }
+
         var events = await db.AuditEvents.AsNoTracking()
             .Where(e => e.ApiKeyId == key.Id)
             .OrderByDescending(e => e.AtUtc).Take(50)
@@ -50,6 +74,8 @@ public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider 
         {
             AuditActions.KeyCreated => $"Created by {KeyName.Isolate(e.ActorName)} from {e.IpAddress}",
             AuditActions.KeyAuthFailures => $"Failed authentications: {e.Detail} (from {e.IpAddress})",
+            AuditActions.KeyRolled => $"Rolled by {KeyName.Isolate(e.ActorName)} from {e.IpAddress}: {e.Detail}",
+            AuditActions.KeySecretEnded => "The old secret stopped working",
             _ => $"{e.Action} by {KeyName.Isolate(e.ActorName)}",
         })).ToList();
         return Page();

@@ -20,12 +20,34 @@ public class IndexModel(AppDbContext db, CurrentCompany current, TimeProvider ti
     [BindProperty(SupportsGet = true)]
     public string? Q { get; set; }
 
+    /// <summary>Only the keys that expire within <see cref="ExpiringWithinDays"/> days (the banner's link).</summary>
+    [BindProperty(SupportsGet = true)]
+    public bool Expiring { get; set; }
+
+    public const int ExpiringWithinDays = 7;
+
+    /// <summary>How many of the listed keys expire within <see cref="ExpiringWithinDays"/> days (not yet expired).</summary>
+    public int ExpiringCount { get; private set; }
+
     [TempData]
     public string? StatusMessage { get; set; }
 
     public sealed record KeyRow(
         Guid Id, string Name, string Fingerprint, AccessLevel AccessLevel, string[] Scopes,
-        DateTime Created, string CreatedBy, DateOnly ExpiresOn, KeyStatus Status, DateTime? LastUsed, string? LastUsedIp);
+        DateTime Created, string CreatedBy, DateOnly ExpiresOn, KeyStatus Status, DateTime? LastUsed, string? LastUsedIp)
+    {
+        /// <summary>The fingerprint of the key this one replaced when it was rolled.</summary>
+        public string? Replaces { get; init; }
+
+        /// <summary>When the replaced key's old secret stops, while its grace period lasts (company time).</summary>
+        public DateTime? OldSecretStops { get; init; }
+
+        /// <summary>Set on a rolled key listed because its replacement was deleted: when its own secret stops (company time).</summary>
+        public DateTime? SecretStops { get; init; }
+
+        /// <summary>The user may roll (renew) this key: the same reach as deleting it.</summary>
+        public bool CanRenew { get; init; }
+    }
 
     public async Task OnGetAsync(int p = 1)
     {
@@ -33,8 +55,24 @@ public class IndexModel(AppDbContext db, CurrentCompany current, TimeProvider ti
         var zone = TimeZoneInfo.FindSystemTimeZoneById(View.Company.TimeZoneId);
         var now = time.GetUtcNow().UtcDateTime;
 
-        var query = db.ApiKeys.AsNoTracking().CoveringCompany(View);
-        var (own, organisation) = db.ApiKeys.AsNoTracking().CoveringCompanyRanges(View);
+        // A rolled key is listed once, as its replacement's row (which says what it replaces); on its own only while
+        // its old secret still works and its replacement was deleted, so no working secret is ever out of the list.
+        var keys = db.ApiKeys.AsNoTracking();
+        System.Linq.Expressions.Expression<Func<ApiKey, bool>> listed = k => k.RolledAtUtc == null
+            || (k.SecretStopsAtUtc > now && keys.Any(r => r.Id == k.ReplacedByKeyId && r.DeletedAtUtc != null));
+        var query = keys.CoveringCompany(View).Where(listed);
+        var (own, organisation) = keys.CoveringCompanyRanges(View);
+        own = own.Where(listed);
+        organisation = organisation.Where(listed);
+        var soon = now.AddDays(ExpiringWithinDays);
+        ExpiringCount = await query.CountAsync(k => k.ExpiresAtUtc > now && k.ExpiresAtUtc <= soon);
+        if (Expiring)
+        {
+            query = query.Where(k => k.ExpiresAtUtc > now && k.ExpiresAtUtc <= soon);
+            own = own.Where(k => k.ExpiresAtUtc > now && k.ExpiresAtUtc <= soon);
+            organisation = organisation.Where(k => k.ExpiresAtUtc > now && k.ExpiresAtUtc <= soon);
+        }
+
         Q = Q?.Trim();
         if (!string.IsNullOrEmpty(Q))
         {
@@ -57,15 +95,28 @@ public class IndexModel(AppDbContext db, CurrentCompany current, TimeProvider ti
             .Select(k => new
             {
                 k.Id, k.Name, k.Environment, k.KeyId, k.Last4, k.AccessLevel, k.Scopes, k.CreatedAtUtc,
-                k.CreatedByName, k.ExpiresAtUtc, k.LastUsedAtUtc, k.LastUsedIp,
+                k.CreatedByName, k.ExpiresAtUtc, k.LastUsedAtUtc, k.LastUsedIp, k.SecretStopsAtUtc,
             })
             .ToListAsync();
+
+        var ids = rows.Select(k => k.Id).ToList();
+        var replaced = (await db.ApiKeys.AsNoTracking()
+                .Where(k => k.ReplacedByKeyId != null && ids.Contains(k.ReplacedByKeyId.Value) && k.DeletedAtUtc == null)
+                .Select(k => new { ReplacedBy = k.ReplacedByKeyId!.Value, k.Environment, k.KeyId, k.Last4, Stops = k.SecretStopsAtUtc!.Value })
+                .ToListAsync())
+            .ToDictionary(k => k.ReplacedBy);
 
         Keys = rows.Select(k => new KeyRow(
             k.Id, k.Name, ApiKeyFormat.Fingerprint(k.Environment, k.KeyId, k.Last4), k.AccessLevel,
             PleoKeys.Web.ApiKeys.Scopes.Split(k.Scopes),
             TimeZoneInfo.ConvertTimeFromUtc(k.CreatedAtUtc, zone), k.CreatedByName,
             Expiry.LastDay(k.ExpiresAtUtc, zone), KeyStatus.Of(k.ExpiresAtUtc, now),
-            k.LastUsedAtUtc is { } used ? TimeZoneInfo.ConvertTimeFromUtc(used, zone) : null, k.LastUsedIp)).ToList();
+            k.LastUsedAtUtc is { } used ? TimeZoneInfo.ConvertTimeFromUtc(used, zone) : null, k.LastUsedIp)
+        {
+            Replaces = replaced.TryGetValue(k.Id, out var old) ? ApiKeyFormat.Fingerprint(old.Environment, old.KeyId, old.Last4) : null,
+            OldSecretStops = old is not null && old.Stops > now ? TimeZoneInfo.ConvertTimeFromUtc(old.Stops, zone) : null,
+            CanRenew = View.CanDelete(k.AccessLevel),
+            SecretStops = k.SecretStopsAtUtc is { } own ? TimeZoneInfo.ConvertTimeFromUtc(own, zone) : null,
+        }).ToList();
     }
 }

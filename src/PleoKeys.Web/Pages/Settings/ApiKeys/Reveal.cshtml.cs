@@ -16,7 +16,7 @@ namespace PleoKeys.Web.Pages.Settings.ApiKeys;
 /// no entry and gets the page that says the key was shown once and how to make a new one.
 /// </summary>
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
-public class RevealModel(AppDbContext db, CurrentCompany current, KeyReveals reveals, IOptions<IdentityOptions> identity) : PageModel
+public class RevealModel(AppDbContext db, CurrentCompany current, KeyReveals reveals, TimeProvider time, IOptions<IdentityOptions> identity) : PageModel
 {
     public string Key { get; private set; } = "";
     public string KeyName { get; private set; } = "";
@@ -29,6 +29,9 @@ public class RevealModel(AppDbContext db, CurrentCompany current, KeyReveals rev
 
     /// <summary>Set when there is no key to show: the key the request named, when the user can see it.</summary>
     public bool ShownAlready { get; private set; }
+
+    /// <summary>For a key issued by a roll: the key it replaces and when that key's old secret stops (company time).</summary>
+    public (string Fingerprint, DateTime Stops, bool Stopped)? Replaces { get; private set; }
 
     public Guid? ShownKeyId { get; private set; }
     public string? ShownKeyName { get; private set; }
@@ -61,6 +64,14 @@ public class RevealModel(AppDbContext db, CurrentCompany current, KeyReveals rev
         (ReachId, ReachName, ReachKind) = organisation
             ? (row.OrganisationId, view.OrganisationName, "Organisation")
             : (view.Company.Id, view.Company.Name, "Company");
+        var old = await db.ApiKeys.AsNoTracking().Where(k => k.ReplacedByKeyId == row.Id)
+            .Select(k => new { k.Environment, k.KeyId, k.Last4, k.SecretStopsAtUtc }).FirstOrDefaultAsync();
+        if (old?.SecretStopsAtUtc is { } stops)
+        {
+            Replaces = (ApiKeyFormat.Fingerprint(old.Environment, old.KeyId, old.Last4), TimeZoneInfo.ConvertTimeFromUtc(stops, zone),
+                stops <= time.GetUtcNow().UtcDateTime);
+        }
+
         CurlCommand = $"curl -u '{key}:' {HttpContext.RequestServices.GetRequiredService<PublicUrls>().For("/v1/installations/me")}";
         return Page();
     }

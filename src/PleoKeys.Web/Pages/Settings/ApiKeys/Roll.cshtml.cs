@@ -1,0 +1,374 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using PleoKeys.Web.ApiKeys;
+using PleoKeys.Web.Auth;
+using PleoKeys.Web.Data;
+
+namespace PleoKeys.Web.Pages.Settings.ApiKeys;
+
+/// <summary>
+/// Roll key (and Renew, from the list's Expires soon / Expired badge): issues a new secret for the same name, scopes
+/// and access level, as a new key row, shown once through <see cref="KeyReveals"/> like a created key. The old row
+/// records when it was rolled, its replacement and when its secret stops (the grace period the user chose, never
+/// after its expiry); the API judges that instant on every request. The form carries a <see cref="FormTicket"/>
+/// (the company it showed; its submission id is stored on the new key, so a repeated submission rolls nothing),
+/// and the roll is one conditional update of the old row (<c>WHERE RolledAtUtc IS NULL AND DeletedAtUtc IS NULL</c>)
+/// in the transaction that inserts the new key and the audit rows, so two concurrent rolls make one replacement.
+/// </summary>
+[ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
+public class RollModel(
+    AppDbContext db,
+    CurrentCompany current,
+    TimeProvider time,
+    BCryptGate bcrypt,
+    FormTickets tickets,
+    KeyReveals reveals,
+    KeyCreationLimits limits,
+    KeyRevocation revocation,
+    IOptions<PleoKeysOptions> options,
+    IOptions<IdentityOptions> identity,
+    ILogger<RollModel> logger) : PageModel
+{
+    public const string FormName = "roll-key";
+
+    /// <summary>How long the old secret keeps working after a roll: the choices the form offers and the server accepts.</summary>
+    public static readonly IReadOnlyList<(string Value, string Label, TimeSpan Length)> GracePeriods =
+    [
+        ("now", "Now", TimeSpan.Zero),
+        ("1h", "1 hour", TimeSpan.FromHours(1)),
+        ("24h", "24 hours", TimeSpan.FromHours(24)),
+        ("7d", "7 days", TimeSpan.FromDays(7)),
+    ];
+
+    [BindProperty]
+    public InputModel Input { get; set; } = new();
+
+    [BindProperty(Name = FormTicket.FieldName)]
+    public string? Ticket { get; set; }
+
+    public string NewTicket { get; private set; } = "";
+
+    public CompanyView View { get; private set; } = null!;
+    public DateOnly Today { get; private set; }
+    public Guid Id { get; private set; }
+    public ApiKey Key { get; private set; } = null!;
+    public bool Expired { get; private set; }
+    public DateOnly ExpiresOn { get; private set; }
+
+    /// <summary>Why the form was not acted on (another company, rolled or deleted already); shown instead of the form.</summary>
+    public string? Error { get; private set; }
+
+    /// <summary>The key that replaced this one, when it was rolled already.</summary>
+    public (Guid Id, string Name, string Fingerprint)? Replacement { get; private set; }
+
+    /// <summary>Set when this very form was submitted before: the key it issued, and whether its reveal still waits.</summary>
+    public (Guid Id, string Name, bool RevealPending)? AlreadyRolled { get; private set; }
+
+    public sealed class InputModel
+    {
+        public string? Expiration { get; set; }
+        public string? CustomDate { get; set; }
+        public string? Grace { get; set; } = "24h";
+    }
+
+    public bool HasError(string key) =>
+        ModelState.TryGetValue(key, out var entry) && entry.Errors.Count > 0;
+
+    public DateOnly QuickChoiceDate(int days) => ExpirationField.QuickChoiceDate(Today, days);
+
+    private TimeZoneInfo _zone = TimeZoneInfo.Utc;
+
+    public DateTime Local(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(utc, _zone);
+
+    public async Task<IActionResult> OnGetAsync(Guid id)
+    {
+        await LoadViewAsync(id);
+        var key = await db.ApiKeys.AsNoTracking().CoveringCompany(View).SingleOrDefaultAsync(k => k.Id == id);
+        if (key is null)
+        {
+            return NotFound();
+        }
+
+        if (!View.CanDelete(key.AccessLevel))
+        {
+            return Forbid();
+        }
+
+        SetKey(key);
+        if (key.RolledAtUtc is not null)
+        {
+            await AlreadyRolledByAnotherAsync(key, StatusCodes.Status200OK);
+            return Page();
+        }
+
+        // Renew means "the same again": the length the key had, from today.
+        (Input.Expiration, Input.CustomDate) = ExpirationField.SameLength(key.CreatedAtUtc, key.ExpiresAtUtc, _zone, Today);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync(Guid id)
+    {
+        await LoadViewAsync(id);
+        ModelState.Clear();
+
+        // A form rendered for another company than the session's now (a second tab switched) acts on nothing.
+        var ticket = tickets.Read(FormName, Ticket, View);
+        if (ticket is not null && ticket.CompanyId != View.Company.Id)
+        {
+            var formCompany = View.Choices.FirstOrDefault(c => c.Id == ticket.CompanyId)?.Name ?? "another company";
+            return Refused(StatusCodes.Status409Conflict, $"This form was opened for {formCompany}, but you have since switched to {View.Company.Name}. " +
+                $"Nothing was rolled. Switch back to {formCompany} to roll the key there.");
+        }
+
+        var key = await db.ApiKeys.AsNoTracking().ReachableFrom(View).SingleOrDefaultAsync(k => k.Id == id);
+        if (key is null)
+        {
+            return NotFound();
+        }
+
+        if (!View.CanDelete(key.AccessLevel))
+        {
+            return Forbid();
+        }
+
+        SetKey(key);
+        // A second submission of the same form (a double click, a reload, a replayed request) rolls nothing.
+        if (ticket is not null && await ShowAlreadyRolledAsync(ticket.SubmissionId))
+        {
+            return Page();
+        }
+
+        if (key.DeletedAtUtc is not null)
+        {
+            return Refused(StatusCodes.Status409Conflict, $"API key “{key.Name}” was deleted. Nothing was rolled; create a new key instead.");
+        }
+
+        if (key.RolledAtUtc is not null)
+        {
+            return await AlreadyRolledByAnotherAsync(key, StatusCodes.Status409Conflict);
+        }
+
+        if (ticket is null)
+        {
+            ModelState.AddModelError("", "This form has expired or was not made for you. Nothing was rolled; check the fields and submit again.");
+            return Rejected(StatusCodes.Status400BadRequest);
+        }
+
+        var expiresOn = ExpirationField.Parse(Input.Expiration, Input.CustomDate, Today, ModelState);
+        var grace = GracePeriods.FirstOrDefault(g => g.Value == Input.Grace);
+        if (grace.Value is null && !Expired)
+        {
+            ModelState.AddModelError("Input.Grace", "Choose when the old secret stops working.");
+        }
+
+        if (!ModelState.IsValid)
+        {
+            return Rejected(StatusCodes.Status400BadRequest);
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        // The old secret stops at the end of the grace period, never after the key would have expired, and at once
+        // for a key that has expired already (its renewal needs no grace).
+        var stops = Expired ? now : Min(now + grace.Length, key.ExpiresAtUtc);
+        if (stops < now)
+        {
+            stops = now;
+        }
+
+        // A roll with a grace period adds a working secret until the grace ends, so it counts against the same limit
+        // as Create; a roll whose old secret stops now swaps one working secret for another.
+        if (stops > now)
+        {
+            var working = await db.ApiKeys.CountAsync(k => k.CompanyId == key.CompanyId && k.DeletedAtUtc == null && k.ExpiresAtUtc > now
+                && (k.SecretStopsAtUtc == null || k.SecretStopsAtUtc > now));
+            if (working >= options.Value.MaxActiveKeysPerCompany)
+            {
+                ModelState.AddModelError("", $"{View.Company.Name} has {working} active API keys, the most it can have. " +
+                    "Choose “Now” so the old secret stops as the new one starts, or delete keys that are no longer used.");
+                return Rejected(StatusCodes.Status409Conflict);
+            }
+        }
+
+        if (limits.TryCreate(View.UserId) is { } wait)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+            ModelState.AddModelError("", $"You have created {options.Value.KeyCreationsPerMinutePerUser} keys within a minute, the most allowed. " +
+                $"Try again in {seconds} seconds; nothing was rolled.");
+            Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return Rejected(StatusCodes.Status429TooManyRequests);
+        }
+
+        // BCrypt before the transaction: the old row is locked only for the writes.
+        var secret = ApiKeyFormat.Generate(options.Value.Environment);
+        var row = new ApiKey
+        {
+            Id = Guid.NewGuid(),
+            KeyId = secret.KeyId,
+            Environment = secret.Environment,
+            Last4 = secret.Last4,
+            SecretHash = await bcrypt.HashAsync(secret.Key, HttpContext.RequestAborted),
+            Name = key.Name,
+            NormalizedName = key.NormalizedName,
+            AccessLevel = key.AccessLevel,
+            CompanyId = key.CompanyId,
+            OrganisationId = key.OrganisationId,
+            Scopes = key.Scopes,
+            CreatedAtUtc = now,
+            CreatedByUserId = View.UserId,
+            CreatedByName = View.UserName,
+            ExpiresAtUtc = Expiry.EndOfDayUtc(expiresOn!.Value, _zone),
+            SubmissionId = ticket.SubmissionId,
+        };
+        var endsNow = stops <= now;
+        var ip = HttpContext.Connection.RemoteIpAddress?.ToString();
+        try
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            var rolled = await db.ApiKeys
+                .Where(k => k.Id == key.Id && k.RolledAtUtc == null && k.DeletedAtUtc == null)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(k => k.RolledAtUtc, now)
+                    .SetProperty(k => k.ReplacedByKeyId, row.Id)
+                    .SetProperty(k => k.SecretStopsAtUtc, stops)
+                    .SetProperty(k => k.SecretEndAuditedAtUtc, endsNow ? now : null)
+                    // Recorded for every instance's poller (see ApiKey.MarkChanged).
+                    .SetProperty(k => k.ChangedAtUtc, now)
+                    .SetProperty(k => k.ChangeCount, k => k.ChangeCount + 1));
+            if (rolled == 0)
+            {
+                // Another request (this form again, a second tab, a colleague) rolled or deleted it first.
+                await transaction.RollbackAsync();
+                return await ExplainLostRaceAsync(id, ticket.SubmissionId);
+            }
+
+            db.ApiKeys.Add(row);
+            db.KeyReveals.Add(reveals.Create(row.Id, View.UserId, SessionStamp, secret.Key));
+            db.AuditEvents.Add(Audit(AuditActions.KeyCreated, row.Id, row.Fingerprint,
+                $"{row.AccessLevel} key \"{row.Name}\" with {row.Scopes}, expires {expiresOn:yyyy-MM-dd}; replaces {key.Fingerprint}"));
+            db.AuditEvents.Add(Audit(AuditActions.KeyRolled, key.Id, key.Fingerprint,
+                $"\"{key.Name}\" replaced by {row.Fingerprint}; the old secret stops {stops:yyyy-MM-dd HH:mm:ss} UTC"));
+            if (endsNow)
+            {
+                db.AuditEvents.Add(RolledSecretEnds.SecretEnded(key.Id, key.Fingerprint, key.CompanyId, now, $"\"{key.Name}\": rolled with no grace period"));
+            }
+
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+        catch (DbUpdateException)
+        {
+            // The same submission id was stored by a racing request (the unique index refused this one).
+            db.ChangeTracker.Clear();
+            if (await ShowAlreadyRolledAsync(ticket.SubmissionId))
+            {
+                return Page();
+            }
+
+            throw;
+        }
+
+        logger.LogInformation("API key {KeyFingerprint} ({KeyRowId}) rolled by {UserId} to {NewKeyFingerprint} ({NewKeyRowId}); old secret stops at {StopsAtUtc:o}",
+            key.Fingerprint, key.Id, View.UserId, row.Fingerprint, row.Id, stops);
+        // Every instance re-reads the old key's state, with its stop time, on its next request.
+        await revocation.KeyChangedAsync(key.KeyId);
+        await reveals.SweepAsync(db);
+        return RedirectToPage("Reveal", new { id = row.Id });
+
+        AuditEvent Audit(string action, Guid keyRowId, string fingerprint, string detail) => new()
+        {
+            AtUtc = now,
+            Action = action,
+            ActorUserId = View.UserId,
+            ActorName = View.UserName,
+            IpAddress = ip,
+            CompanyId = View.Company.Id,
+            ApiKeyId = keyRowId,
+            KeyFingerprint = fingerprint,
+            Detail = detail,
+        };
+    }
+
+    private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
+
+    private string SessionStamp => User.FindFirst(identity.Value.ClaimsIdentity.SecurityStampClaimType)?.Value ?? "";
+
+    private async Task LoadViewAsync(Guid id)
+    {
+        Id = id;
+        View = (await current.GetAsync())!;
+        _zone = TimeZoneInfo.FindSystemTimeZoneById(View.Company.TimeZoneId);
+        Today = Expiry.Today(time, _zone);
+        NewTicket = tickets.Issue(FormName, View);
+    }
+
+    private void SetKey(ApiKey key)
+    {
+        Key = key;
+        Expired = key.ExpiresAtUtc <= time.GetUtcNow().UtcDateTime;
+        ExpiresOn = Expiry.LastDay(key.ExpiresAtUtc, _zone);
+    }
+
+    /// <summary>The conditional update found the key rolled or deleted: by this very form (a racing twin) or by another.</summary>
+    private async Task<IActionResult> ExplainLostRaceAsync(Guid id, string submissionId)
+    {
+        db.ChangeTracker.Clear();
+        if (await ShowAlreadyRolledAsync(submissionId))
+        {
+            return Page();
+        }
+
+        var key = await db.ApiKeys.AsNoTracking().SingleAsync(k => k.Id == id);
+        SetKey(key);
+        return key.DeletedAtUtc is not null
+            ? Refused(StatusCodes.Status409Conflict, $"API key “{key.Name}” was deleted. Nothing was rolled; create a new key instead.")
+            : await AlreadyRolledByAnotherAsync(key, StatusCodes.Status409Conflict);
+    }
+
+    private async Task<IActionResult> AlreadyRolledByAnotherAsync(ApiKey key, int status)
+    {
+        var replacement = await db.ApiKeys.AsNoTracking().Where(k => k.Id == key.ReplacedByKeyId)
+            .Select(k => new { k.Id, k.Name, k.Environment, k.KeyId, k.Last4 }).SingleOrDefaultAsync();
+        if (replacement is not null)
+        {
+            Replacement = (replacement.Id, replacement.Name, ApiKeyFormat.Fingerprint(replacement.Environment, replacement.KeyId, replacement.Last4));
+        }
+
+        var stops = key.SecretStopsAtUtc!.Value;
+        var when = stops <= time.GetUtcNow().UtcDateTime ? "stopped" : "stops";
+        return Refused(status, $"API key “{key.Name}” was already rolled on {Local(key.RolledAtUtc!.Value):yyyy-MM-dd HH:mm}; " +
+            $"its old secret {when} at {Local(stops):yyyy-MM-dd HH:mm}. Nothing was rolled now.");
+    }
+
+    /// <summary>Answers 409 with the key this submission id already issued, when there is one.</summary>
+    private async Task<bool> ShowAlreadyRolledAsync(string submissionId)
+    {
+        var existing = await db.ApiKeys.AsNoTracking().Where(k => k.SubmissionId == submissionId)
+            .Select(k => new { k.Id, k.Name }).SingleOrDefaultAsync();
+        if (existing is null)
+        {
+            return false;
+        }
+
+        AlreadyRolled = (existing.Id, existing.Name, await reveals.IsPendingAsync(db, existing.Id, View.UserId, SessionStamp));
+        Response.StatusCode = StatusCodes.Status409Conflict;
+        return true;
+    }
+
+    private PageResult Refused(int status, string error)
+    {
+        Error = error;
+        Response.StatusCode = status;
+        return Page();
+    }
+
+    /// <summary>The form again, with its messages and a fresh ticket for the company the session is in.</summary>
+    private PageResult Rejected(int status)
+    {
+        Response.StatusCode = status;
+        return Page();
+    }
+}
