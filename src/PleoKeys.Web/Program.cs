@@ -67,7 +67,20 @@ builder.Services.AddIdentity<AppUser, IdentityRole>(o =>
 // Every page request checks its cookie's security stamp against the database: signing out changes the stamp,
 // so a copy of the cookie is refused at once, on every instance. It costs one query by primary key (the
 // API never reads the cookie). A locked-out or deleted user is refused the same way (PleoSignInManager).
-builder.Services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.Zero);
+builder.Services.Configure<SecurityStampValidatorOptions>(o =>
+{
+    o.ValidationInterval = TimeSpan.Zero;
+    // The check rebuilds the principal from the user row; the sign-in session's id goes on with it.
+    o.OnRefreshingPrincipal = context =>
+    {
+        if (context.CurrentPrincipal?.FindFirst(PleoSignInManager.SessionClaim) is { } session && context.NewPrincipal?.Identity is System.Security.Claims.ClaimsIdentity identity)
+        {
+            identity.AddClaim(new System.Security.Claims.Claim(PleoSignInManager.SessionClaim, session.Value));
+        }
+
+        return Task.CompletedTask;
+    };
+});
 builder.Services.ConfigureApplicationCookie(o =>
 {
     o.LoginPath = "/Account/Login";

@@ -6,16 +6,19 @@ namespace PleoKeys.Web.ApiKeys;
 /// <summary>
 /// Key creations per user per minute (<see cref="PleoKeysOptions.KeyCreationsPerMinutePerUser"/>), counted in this
 /// instance: each creation costs a BCrypt hash, so one user scripting the form cannot keep the BCrypt slots busy.
+/// A sliding window of one-second segments, so no 60 seconds hold more (a fixed window allows twice the limit
+/// across its boundary).
 /// </summary>
 public sealed class KeyCreationLimits(IOptions<PleoKeysOptions> options) : IDisposable
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
     private readonly PartitionedRateLimiter<string> _perUser = PartitionedRateLimiter.Create<string, string>(user =>
-        RateLimitPartition.GetFixedWindowLimiter(user, _ => new FixedWindowRateLimiterOptions
+        RateLimitPartition.GetSlidingWindowLimiter(user, _ => new SlidingWindowRateLimiterOptions
         {
             PermitLimit = Math.Max(1, options.Value.KeyCreationsPerMinutePerUser),
             Window = Window,
+            SegmentsPerWindow = 60,
             QueueLimit = 0,
         }));
 

@@ -21,7 +21,8 @@ namespace PleoKeys.Web.ApiKeys;
 /// (zero-width space, word joiner, soft hyphen, BOM, Hangul fillers, …), except what real text needs:
 /// ZERO WIDTH JOINER in emoji sequences such as 👩‍💻 and ZERO WIDTH NON-JOINER in Persian and Indic text (both
 /// only between two other characters), variation selectors (VS1–VS256, Mongolian FVS1–4), and emoji tag
-/// characters inside a flag tag sequence such as 🏴󠁧󠁢󠁳󠁣󠁴󠁿 (UTS #51 §2.8).</item>
+/// characters inside a flag tag sequence such as 🏴󠁧󠁢󠁳󠁣󠁴󠁿 (UTS #51 §2.8; 2 to 6 tag letters or digits, a CLDR subdivision code).</item>
+/// <item>No private-use, unassigned or surrogate code points: they draw as empty boxes, or as whatever a font decides.</item>
 /// <item>At most <see cref="MaxNonspacingMarks"/> nonspacing marks (Mn, Me) in a row after canonical decomposition:
 /// the limit UTS #39 §5.4 suggests ("more than 4 nonspacing marks"), which Chromium also applies to domain names.
 /// Vietnamese (two marks at most), Devanagari, Thai, pointed Hebrew and Tibetan stacks stay within it; stacked
@@ -82,6 +83,12 @@ public static class KeyName
                 return "The name can't contain control characters such as tabs or line breaks.";
             }
 
+            if (category is UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned or UnicodeCategory.Surrogate)
+            {
+                // Drawn as an empty box or not at all, and what it means is up to whoever reads it.
+                return $"The name can't contain private-use or unassigned characters such as {Describe(rune)}.";
+            }
+
             if (IsBidiControl(rune.Value))
             {
                 return $"The name can't contain text-direction controls such as {Describe(rune)}: each name is shown in its own direction already.";
@@ -108,7 +115,14 @@ public static class KeyName
         var run = 0;
         foreach (var rune in name.Normalize(NormalizationForm.FormD).EnumerateRunes())
         {
-            run = Rune.GetUnicodeCategory(rune) is UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark ? run + 1 : 0;
+            var category = Rune.GetUnicodeCategory(rune);
+            if (category == UnicodeCategory.Format)
+            {
+                // An invisible joiner between marks neither ends nor starts a stack.
+                continue;
+            }
+
+            run = category is UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark ? run + 1 : 0;
             if (run > MaxNonspacingMarks)
             {
                 return $"The name stacks too many accents or marks on one letter (at most {MaxNonspacingMarks}).";
@@ -169,9 +183,13 @@ public static class KeyName
         if (c is ZeroWidthJoiner or ZeroWidthNonJoiner)
         {
             // Joins or separates two characters; alone, at an edge or doubled it only hides.
+            // Joins or separates two characters; alone, at an edge, doubled or after a mark (where it only hides
+            // more marks) it joins nothing. A variation selector before it is part of an emoji (❤️‍🔥).
             return i > 0 && i < runes.Count - 1 &&
                 runes[i - 1].Value is not (ZeroWidthJoiner or ZeroWidthNonJoiner) && !Rune.IsWhiteSpace(runes[i - 1]) &&
-                runes[i + 1].Value is not (ZeroWidthJoiner or ZeroWidthNonJoiner) && !Rune.IsWhiteSpace(runes[i + 1]);
+                (IsVariationSelector(runes[i - 1].Value) || !IsMark(Rune.GetUnicodeCategory(runes[i - 1]))) &&
+                runes[i + 1].Value is not (ZeroWidthJoiner or ZeroWidthNonJoiner) && !Rune.IsWhiteSpace(runes[i + 1]) &&
+                !IsMark(Rune.GetUnicodeCategory(runes[i + 1]));
         }
 
         if (c is >= 0xE0020 and <= CancelTag)
@@ -189,7 +207,11 @@ public static class KeyName
                 end++;
             }
 
-            return start > 0 && runes[start - 1].Value == WavingBlackFlag && runes[end].Value == CancelTag;
+            // A subdivision flag's tag spec is a region and subdivision code: 2 to 6 lowercase letters and digits
+            // (CLDR; 🏴󠁧󠁢󠁥󠁮󠁧󠁿 is "gbeng"). Longer runs of tags only carry hidden text.
+            var tags = runes.Skip(start).Take(end - start).ToList();
+            return start > 0 && runes[start - 1].Value == WavingBlackFlag && runes[end].Value == CancelTag
+                && tags.Count is >= 2 and <= 6 && tags.All(t => t.Value is (>= 0xE0061 and <= 0xE007A) or (>= 0xE0030 and <= 0xE0039));
         }
 
         return false;

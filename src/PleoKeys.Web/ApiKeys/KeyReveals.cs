@@ -7,7 +7,7 @@ namespace PleoKeys.Web.ApiKeys;
 /// <summary>
 /// Carries a new key from the request that creates it to the one page that shows it, once. The entry is a row
 /// (so any instance can show it) holding the key encrypted with Data Protection, bound to the creating user and
-/// sign-in session (the security stamp, which signing out replaces), expiring after <see cref="Lifetime"/>, and
+/// sign-in session (the security stamp, which signing out replaces, and the session's own id), expiring after <see cref="Lifetime"/>, and
 /// deleted by the request that shows it: a reload, the back button, a second tab or a replayed URL or cookie
 /// finds nothing. The plaintext exists only in the memory of those two requests.
 /// </summary>

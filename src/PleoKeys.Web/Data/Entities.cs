@@ -161,7 +161,11 @@ public sealed class KeyReveal
 
     public string UserId { get; set; } = "";
 
-    /// <summary>The creating session's security stamp: after signing out (a new stamp) the reveal cannot be read.</summary>
+    /// <summary>
+    /// The creating sign-in session: the user's security stamp (which signing out replaces) and the session's id
+    /// (<see cref="Auth.PleoSignInManager.SessionOf"/>), so neither a signed-out cookie nor the user's other
+    /// sessions can read the reveal.
+    /// </summary>
     public string SessionStamp { get; set; } = "";
 
     /// <summary>The key, protected with the reveal's Data Protection purpose.</summary>

@@ -55,6 +55,25 @@ public sealed partial class HostLocaleTests : IAsyncLifetime
 
     private static DateOnly Iso(string? text) => DateOnly.ParseExact(text!, "yyyy-MM-dd", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// Issue 12's return-URL case exactly as measured, on Kestrel (the test server lets a non-ASCII Location
+    /// header through; Kestrel answered 500): the cookie handler, signing in on the sign-in path, redirected to the
+    /// raw ?ReturnUrl= by itself.
+    /// </summary>
+    [Fact]
+    public async Task SignIn_OnKestrel_WithANonAsciiReturnUrl_SignsInAndRedirectsEncoded()
+    {
+        var client = NewClient();
+        var login = await client.GetDocumentAsync("/Account/Login?ReturnUrl=/%C3%A9");
+
+        var signedIn = await client.SubmitAsync(login.Form(), ("Input.Email", DemoData.Admin), ("Input.Password", DemoData.Password));
+
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        Assert.Equal("/%C3%A9", signedIn.Headers.Location!.OriginalString);
+        Assert.Contains(signedIn.Headers.GetValues("Set-Cookie"), c => c.StartsWith("pleokeys.auth=", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/Settings/ApiKeys")).StatusCode);
+    }
+
     [Fact]
     public async Task ThaiHost_CreatePageListAndApi_UseGregorianIsoDates()
     {

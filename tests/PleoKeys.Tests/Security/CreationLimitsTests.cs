@@ -70,7 +70,20 @@ public sealed class MaxActiveKeysTests(MaxActiveKeysFactory factory) : IClassFix
         Assert.Equal(0, await factory.CountKeysNamedAsync("One too many"));
 
         // Deleted keys do not count.
-        var row = await factory.KeyRowByNameAsync($"Fjord key {active}");
+        var freed = await factory.KeyRowByNameAsync($"Fjord key {active}");
+        Assert.Equal(HttpStatusCode.Redirect, (await admin.SubmitAsync((await admin.GetDocumentAsync($"/Settings/ApiKeys/Delete/{freed.Id}")).Form())).StatusCode);
+
+        // One place free, and six tabs submitting together: one key, the rest told the company is full.
+        var forms = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => admin.FormTokensAsync("/Settings/ApiKeys/Create")));
+        var answers = await Task.WhenAll(forms.Select((f, i) =>
+            admin.PostFormAsync("/Settings/ApiKeys/Create", SecurityKit.CreateFields(f.Token, $"Racing for the last place {i}", ticket: f.Ticket))));
+        Assert.Equal(1, answers.Count(a => a.StatusCode == HttpStatusCode.Redirect));
+        Assert.Equal(5, answers.Count(a => a.StatusCode == HttpStatusCode.Conflict));
+        var activeNow = await factory.WithDbAsync(db => db.ApiKeys.CountAsync(k => k.CompanyId == DemoData.FjordBikesAsId && k.DeletedAtUtc == null && k.ExpiresAtUtc > now));
+        Assert.Equal(MaxActiveKeysFactory.MaxActive, activeNow);
+
+        // Deleted keys do not count.
+        var row = await factory.KeyRowByNameAsync($"Fjord key {active + 1}");
         Assert.Equal(HttpStatusCode.Redirect, (await admin.SubmitAsync((await admin.GetDocumentAsync($"/Settings/ApiKeys/Delete/{row.Id}")).Form())).StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await admin.PostCreateFormAsync("Room again")).StatusCode);
     }

@@ -81,6 +81,51 @@ public abstract class FormPromiseContract<TFactory>(TFactory factory) : IClassFi
     }
 
     [Fact]
+    public async Task Reveal_ByAHeadRequest_IsRefused_AndLeftForTheGet()
+    {
+        var (admin, _) = await factory.SignedInClientWithCookiesAsync(DemoData.Admin);
+        var (token, ticket) = await admin.FormTokensAsync(CreateUrl);
+        var created = await admin.PostFormAsync(CreateUrl, SecurityKit.CreateFields(token, PageHelpers.UniqueName("Head"), ticket: ticket));
+
+        var head = await admin.SendAsync(new HttpRequestMessage(HttpMethod.Head, created.Headers.Location));
+        var get = await admin.GetDocumentAsync(created.Headers.Location!.OriginalString);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, head.StatusCode);
+        Assert.NotNull(get.QuerySelector("#new-key"));
+    }
+
+    [Fact]
+    public async Task Reveal_ByTheSameUsersOtherSession_ShowsNoKey_AndLeavesItForTheCreatingSession()
+    {
+        var (creator, _) = await factory.SignedInClientWithCookiesAsync(DemoData.Admin);
+        var (otherSession, _) = await factory.SignedInClientWithCookiesAsync(DemoData.Admin);
+        var (token, ticket) = await creator.FormTokensAsync(CreateUrl);
+        var created = await creator.PostFormAsync(CreateUrl, SecurityKit.CreateFields(token, PageHelpers.UniqueName("Other session"), ticket: ticket));
+
+        var elsewhere = await otherSession.GetAsync(created.Headers.Location);
+        var own = await creator.GetDocumentAsync(created.Headers.Location!.OriginalString);
+
+        Assert.Equal(HttpStatusCode.Gone, elsewhere.StatusCode);
+        Assert.NotNull(own.QuerySelector("#new-key"));
+    }
+
+    [Fact]
+    public async Task Reveal_AfterTheSessionSwitchedCompany_StillShowsTheKeyOnce()
+    {
+        var (admin, _) = await factory.SignedInClientWithCookiesAsync(DemoData.Admin);
+        var name = PageHelpers.UniqueName("Switched before reveal");
+        var (token, ticket) = await admin.FormTokensAsync(CreateUrl);
+        var created = await admin.PostFormAsync(CreateUrl, SecurityKit.CreateFields(token, name, ticket: ticket));
+
+        await admin.SwitchCompanyAsync(DemoData.NordicCoffeeAbId);
+        var reveal = await admin.GetDocumentAsync(created.Headers.Location!.OriginalString);
+
+        Assert.NotNull(reveal.QuerySelector("#new-key"));
+        Assert.Contains("This entity (Nordic Coffee ApS)", reveal.QuerySelector("main .lede").Text(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Gone, (await admin.GetAsync(created.Headers.Location)).StatusCode);
+    }
+
+    [Fact]
     public async Task Create_SameFormPostedTwice_CreatesOneKey_AndTheRepeatSaysItWasAlreadyCreatedWithoutAKey()
     {
         var (admin, _) = await factory.SignedInClientWithCookiesAsync(DemoData.Admin);

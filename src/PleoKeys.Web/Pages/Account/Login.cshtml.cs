@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -100,10 +101,13 @@ public class LoginModel(
             await users.ResetAccessFailedCountAsync(user);
         }
 
-        await signIn.SignInAsync(user, isPersistent: false);
+        // The cookie handler redirects by itself when it signs in on the sign-in path, to the raw ?ReturnUrl= unless
+        // the properties name one: Kestrel refuses a Location header with non-ASCII in it (500), so name the safe one.
+        var returnTo = Pages.ReturnUrl.LocalOrStart(ReturnUrl);
+        await signIn.SignInAsync(user, new AuthenticationProperties { RedirectUri = returnTo, IsPersistent = false });
         // Every sign-in starts in the user's default company.
         Response.Cookies.Delete(CurrentCompany.CookieName, CurrentCompany.CookieOptions(Request));
-        return LocalRedirect(Pages.ReturnUrl.LocalOrStart(ReturnUrl));
+        return LocalRedirect(returnTo);
     }
 
     /// <summary>

@@ -135,13 +135,9 @@ public class CreateModel(
         }
 
         var now = time.GetUtcNow().UtcDateTime;
-        // Keys whose secret works: a rolled key counts until its grace period ends.
-        var active = await db.ApiKeys.CountAsync(k => k.CompanyId == View.Company.Id && k.DeletedAtUtc == null && k.ExpiresAtUtc > now
-            && (k.SecretStopsAtUtc == null || k.SecretStopsAtUtc > now));
-        if (active >= options.Value.MaxActiveKeysPerCompany)
+        // Checked here before the BCrypt work, and again under the company's lock below.
+        if (await AtMaxActiveKeysAsync(now))
         {
-            ModelState.AddModelError("", $"{View.Company.Name} has {active} active API keys, the most it can have. " +
-                "Delete keys that are no longer used, then create this one.");
             return Rejected(StatusCodes.Status409Conflict);
         }
 
@@ -187,14 +183,27 @@ public class CreateModel(
             KeyFingerprint = row.Fingerprint,
             Detail = string.Create(CultureInfo.InvariantCulture, $"{row.AccessLevel} key \"{KeyName.Isolate(row.Name)}\" with {row.Scopes}, expires {expiresOn:yyyy-MM-dd}"),
         });
+        await using var transaction = await db.Database.BeginTransactionAsync();
         try
         {
+            // Creations in one company queue here (a row lock on PostgreSQL, the write lock on SQLite), so the
+            // count is the one this insert commits against: concurrent creates cannot pass the maximum together.
+            await db.Companies.Where(c => c.Id == View.Company.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.Name, c => c.Name));
+            if (await AtMaxActiveKeysAsync(now))
+            {
+                await transaction.RollbackAsync();
+                db.ChangeTracker.Clear();
+                return Rejected(StatusCodes.Status409Conflict);
+            }
+
             await db.SaveChangesAsync();
+            await transaction.CommitAsync();
         }
         catch (DbUpdateException)
         {
             // The same form, submitted twice at once: the other submission's key was committed first
             // (the unique submission id refused this one). Anything else is not this handler's to explain.
+            await transaction.RollbackAsync();
             db.ChangeTracker.Clear();
             if (await ShowAlreadyCreatedAsync(ticket.SubmissionId))
             {
@@ -209,7 +218,23 @@ public class CreateModel(
         return RedirectToPage("Reveal", new { id = row.Id });
     }
 
-    private string SessionStamp => User.FindFirst(identity.Value.ClaimsIdentity.SecurityStampClaimType)?.Value ?? "";
+    private string SessionStamp => PleoSignInManager.SessionOf(User, identity.Value);
+
+    /// <summary>True, with the form's message, when the company has <c>PleoKeys:MaxActiveKeysPerCompany</c> keys whose secret works.</summary>
+    private async Task<bool> AtMaxActiveKeysAsync(DateTime now)
+    {
+        // A rolled key counts until its grace period ends.
+        var active = await db.ApiKeys.CountAsync(k => k.CompanyId == View.Company.Id && k.DeletedAtUtc == null && k.ExpiresAtUtc > now
+            && (k.SecretStopsAtUtc == null || k.SecretStopsAtUtc > now));
+        if (active < options.Value.MaxActiveKeysPerCompany)
+        {
+            return false;
+        }
+
+        ModelState.AddModelError("", $"{View.Company.Name} has {active} active API keys, the most it can have. " +
+            "Delete keys that are no longer used, then create this one.");
+        return true;
+    }
 
     /// <summary>The form again, with its messages and a fresh ticket for the company the session is in.</summary>
     private PageResult Rejected(int status)

@@ -36,34 +36,51 @@ public class RevealModel(AppDbContext db, CurrentCompany current, KeyReveals rev
     public Guid? ShownKeyId { get; private set; }
     public string? ShownKeyName { get; private set; }
 
+    /// <summary>
+    /// HEAD would run the GET handler and take the reveal without showing anyone the key (a link checker, a
+    /// proxy warming its cache): refused, and the reveal waits for the GET.
+    /// </summary>
+    public IActionResult OnHead()
+    {
+        Response.Headers.Allow = HttpMethods.Get;
+        return StatusCode(StatusCodes.Status405MethodNotAllowed);
+    }
+
     public async Task<IActionResult> OnGetAsync(Guid? id)
     {
         var view = (await current.GetAsync())!;
-        var row = id is null ? null : await db.ApiKeys.AsNoTracking().CoveringCompany(view)
-            .Where(k => k.Id == id)
-            .Select(k => new { k.Id, k.Name, k.AccessLevel, k.ExpiresAtUtc, k.OrganisationId })
+        // The reveal itself says whose it is (this user, this sign-in session): taken first, it shows the key in
+        // whichever company the session has switched to since.
+        var key = id is null ? null : await reveals.TakeAsync(db, id.Value, view.UserId, PleoSignInManager.SessionOf(User, identity.Value));
+        var row = id is null ? null : await db.ApiKeys.AsNoTracking()
+            .Where(k => k.Id == id && k.DeletedAtUtc == null)
+            .Select(k => new
+            {
+                k.Id, k.Name, k.AccessLevel, k.ExpiresAtUtc, k.OrganisationId, k.CompanyId, CompanyName = k.Company.Name,
+                OrganisationName = k.Company.Organisation.Name, k.Company.TimeZoneId,
+            })
             .SingleOrDefaultAsync();
-        var stamp = User.FindFirst(identity.Value.ClaimsIdentity.SecurityStampClaimType)?.Value ?? "";
-        var key = row is null ? null : await reveals.TakeAsync(db, row.Id, view.UserId, stamp);
-        if (key is null)
+        if (key is null || row is null)
         {
-            // Shown already, expired, someone else's, or (switched company, deleted) no longer this page's to show.
+            // Shown already, expired, or another user's or session's. The key is named only when this company covers it.
+            var covered = id is null ? null : await db.ApiKeys.AsNoTracking().CoveringCompany(view)
+                .Where(k => k.Id == id).Select(k => new { k.Id, k.Name }).SingleOrDefaultAsync();
             ShownAlready = true;
-            ShownKeyId = row?.Id;
-            ShownKeyName = row?.Name;
+            ShownKeyId = covered?.Id;
+            ShownKeyName = covered?.Name;
             Response.StatusCode = StatusCodes.Status410Gone;
             return Page();
         }
 
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(view.Company.TimeZoneId);
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(row.TimeZoneId);
         Key = key;
-        KeyName = row!.Name;
+        KeyName = row.Name;
         ExpiresOn = Expiry.LastDay(row.ExpiresAtUtc, zone);
         var organisation = row.AccessLevel == AccessLevel.Organisation;
-        AccessText = organisation ? $"Organisation (all entities of {view.OrganisationName})" : $"This entity ({view.Company.Name})";
+        AccessText = organisation ? $"Organisation (all entities of {row.OrganisationName})" : $"This entity ({row.CompanyName})";
         (ReachId, ReachName, ReachKind) = organisation
-            ? (row.OrganisationId, view.OrganisationName, "Organisation")
-            : (view.Company.Id, view.Company.Name, "Company");
+            ? (row.OrganisationId, row.OrganisationName, "Organisation")
+            : (row.CompanyId, row.CompanyName, "Company");
         var old = await db.ApiKeys.AsNoTracking().Where(k => k.ReplacedByKeyId == row.Id)
             .Select(k => new { k.Environment, k.KeyId, k.Last4, k.SecretStopsAtUtc }).FirstOrDefaultAsync();
         if (old?.SecretStopsAtUtc is { } stops)

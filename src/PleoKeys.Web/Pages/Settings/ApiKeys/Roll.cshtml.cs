@@ -294,7 +294,7 @@ public class RollModel(
 
     private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
 
-    private string SessionStamp => User.FindFirst(identity.Value.ClaimsIdentity.SecurityStampClaimType)?.Value ?? "";
+    private string SessionStamp => PleoSignInManager.SessionOf(User, identity.Value);
 
     private async Task LoadViewAsync(Guid id)
     {
