@@ -53,6 +53,17 @@ public sealed class KeyReveals(IDataProtectionProvider dataProtection, TimeProvi
         return db.KeyReveals.AnyAsync(r => r.ApiKeyId == apiKeyId && r.UserId == userId && r.SessionStamp == sessionStamp && r.ExpiresAtUtc > now);
     }
 
+    /// <summary>
+    /// The key a form submission already issued (Create and Roll store the form's submission id on it), and whether
+    /// its reveal still waits for this user and session; null when the submission issued nothing.
+    /// </summary>
+    public async Task<(Guid Id, string Name, bool RevealPending)?> IssuedBySubmissionAsync(AppDbContext db, string submissionId, string userId, string sessionStamp)
+    {
+        var existing = await db.ApiKeys.AsNoTracking().Where(k => k.SubmissionId == submissionId)
+            .Select(k => new { k.Id, k.Name }).SingleOrDefaultAsync();
+        return existing is null ? null : (existing.Id, existing.Name, await IsPendingAsync(db, existing.Id, userId, sessionStamp));
+    }
+
     /// <summary>Deletes reveals that were never shown and have expired (a closed tab, a crash between create and show).</summary>
     public Task<int> SweepAsync(AppDbContext db)
     {

@@ -246,14 +246,12 @@ public class CreateModel(
     /// <summary>Answers 409 with the key this submission id already created, when there is one.</summary>
     private async Task<bool> ShowAlreadyCreatedAsync(string submissionId)
     {
-        var existing = await db.ApiKeys.AsNoTracking().Where(k => k.SubmissionId == submissionId)
-            .Select(k => new { k.Id, k.Name }).SingleOrDefaultAsync();
-        if (existing is null)
+        AlreadyCreated = await reveals.IssuedBySubmissionAsync(db, submissionId, View.UserId, SessionStamp);
+        if (AlreadyCreated is null)
         {
             return false;
         }
 
-        AlreadyCreated = (existing.Id, existing.Name, await reveals.IsPendingAsync(db, existing.Id, View.UserId, SessionStamp));
         Response.StatusCode = StatusCodes.Status409Conflict;
         return true;
     }

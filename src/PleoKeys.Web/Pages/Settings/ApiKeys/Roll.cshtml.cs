@@ -346,14 +346,12 @@ public class RollModel(
     /// <summary>Answers 409 with the key this submission id already issued, when there is one.</summary>
     private async Task<bool> ShowAlreadyRolledAsync(string submissionId)
     {
-        var existing = await db.ApiKeys.AsNoTracking().Where(k => k.SubmissionId == submissionId)
-            .Select(k => new { k.Id, k.Name }).SingleOrDefaultAsync();
-        if (existing is null)
+        AlreadyRolled = await reveals.IssuedBySubmissionAsync(db, submissionId, View.UserId, SessionStamp);
+        if (AlreadyRolled is null)
         {
             return false;
         }
 
-        AlreadyRolled = (existing.Id, existing.Name, await reveals.IsPendingAsync(db, existing.Id, View.UserId, SessionStamp));
         Response.StatusCode = StatusCodes.Status409Conflict;
         return true;
     }
