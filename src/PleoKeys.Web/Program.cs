@@ -100,14 +100,9 @@ builder.Services.AddAntiforgery(o =>
     o.Cookie.Name = "pleokeys.af";
     o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
 });
-builder.Services.AddSingleton<IKeyStore, EfKeyStore>();
-builder.Services.AddSingleton<BCryptGate>();
-builder.Services.AddSingleton<KeyVerifier>();
 builder.Services.AddSingleton<KeyCreationLimits>();
 builder.Services.AddSingleton<KeyReveals>();
 builder.Services.AddSingleton<FormTickets>();
-builder.Services.AddSingleton<LastUsedRecorder>();
-builder.Services.AddSingleton<AuthFailureAudit>();
 builder.Services.AddScoped<KeyRevocation>();
 // Expiry reminders by email, from a background scan on every instance (the database sends each once).
 builder.Services.AddExpiryReminders();
@@ -121,10 +116,9 @@ builder.Services.AddAuthentication(o =>
         o.DefaultAuthenticateScheme = ApiKeyDefaults.Scheme;
         o.DefaultChallengeScheme = ApiKeyDefaults.Scheme;
     })
-    .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, o =>
+    .AddApiKeyAuthentication(o =>
         o.ForwardDefaultSelector = c => PleoApi.IsApiPath(c.Request.Path) ? null : IdentityConstants.ApplicationScheme);
 builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ApiAuthorizationResultHandler>();
-builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.Policy.IPolicyEvaluator, ApiKeyPolicyEvaluator>();
 builder.Services.AddApiRateLimiting();
 builder.Services.AddSignInRateLimiting();
 builder.Services.AddPleoOpenApi();
@@ -170,6 +164,9 @@ var app = builder.Build();
 app.Logger.LogInformation("The host's culture is {HostCulture}; the app runs in {AppCulture} and offers {Cultures}.",
     hostCulture, AppCultures.Default, AppCultures.Supported);
 
+// The keys' digest secret is read (or made) now, so a missing or broken one stops the start, not a request.
+app.Services.GetRequiredService<KeyDigests>();
+
 // ---- Database ----
 await app.Services.MigrateAndSeedAsync();
 await app.Services.RevokeKeysStoredInTheClearAsync();
@@ -200,8 +197,6 @@ if (benchmark)
 // The API's errors are problem details in every environment, never the developer page's stack trace.
 app.UseWhen(c => PleoApi.IsApiPath(c.Request.Path), b => b.UseExceptionHandler());
 app.UseSecurityHeaders();
-// A client over its failed-authentication budget is refused here, before the pipeline does any work for it.
-app.UseFailedAuthShedding();
 // Pages answer errors with an explanation page; the API answers with problem details.
 app.UseWhen(c => !PleoApi.IsApiPath(c.Request.Path), b => b.UseStatusCodePagesWithReExecute("/Status/{0}"));
 app.UseWhen(c => PleoApi.IsApiPath(c.Request.Path), b => b.UseStatusCodePages());

@@ -15,7 +15,7 @@ public sealed class ApiAuthorizationResultHandler : IAuthorizationMiddlewareResu
 
     // Not async on the way through, so the allowed request (every successful API call) costs no extra state machine.
     public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult) =>
-        authorizeResult.Forbidden && context.User.HasClaim(c => c.Type == ApiKeyDefaults.KeyIdClaim)
+        authorizeResult.Forbidden && ApiKeyFeature.Find(context) is not null
             ? ForbidWithMissingScopeAsync(context, authorizeResult)
             : _default.HandleAsync(next, context, policy, authorizeResult);
 

@@ -53,6 +53,13 @@ public sealed class PleoKeysOptions
     public string SecretsPath { get; set; } = DefaultSecretsPath;
 
     /// <summary>
+    /// The file holding the server secret of the keys' HMAC digests (<see cref="KeyDigests"/>), shared by every
+    /// instance. When set, the file must exist; when empty, <c>key-digest.secret</c> in <see cref="SecretsPath"/>,
+    /// created on first run.
+    /// </summary>
+    public string? KeyDigestSecretPath { get; set; }
+
+    /// <summary>
     /// The address clients reach the app at, such as https://keys.example.com: the start of every absolute URL
     /// the app prints (see <see cref="PublicUrls"/>). Unset, the address the server listens on.
     /// </summary>

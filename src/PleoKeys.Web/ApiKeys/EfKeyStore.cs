@@ -3,7 +3,7 @@ using PleoKeys.Web.Data;
 
 namespace PleoKeys.Web.ApiKeys;
 
-/// <summary>Reads a key by its public key id through its own short-lived DbContext (the verifier is a singleton).</summary>
+/// <summary>The key rows through a short-lived DbContext per call (the verifier is a singleton).</summary>
 public sealed class EfKeyStore(IServiceScopeFactory scopes) : IKeyStore
 {
     public async Task<KeySnapshot?> FindAsync(string keyId, CancellationToken ct)
@@ -17,7 +17,7 @@ public sealed class EfKeyStore(IServiceScopeFactory scopes) : IKeyStore
                 k.Id, k.KeyId, k.SecretHash, k.Last4, k.Environment, k.AccessLevel, k.CompanyId, k.OrganisationId,
                 k.Scopes, k.CreatedAtUtc, k.ExpiresAtUtc, k.DeletedAtUtc, k.Company.TimeZoneId, k.Name, k.InstallationActivatedAtUtc,
                 CompanyName = k.Company.Name, k.Company.ApiKeyAccess,
-                k.RolledAtUtc, k.SecretStopsAtUtc,
+                k.RolledAtUtc, k.SecretStopsAtUtc, k.SecretDigest, k.DigestSecretId,
             })
             .SingleOrDefaultAsync(ct);
         return row is null
@@ -31,6 +31,17 @@ public sealed class EfKeyStore(IServiceScopeFactory scopes) : IKeyStore
                 CompanyApiKeyAccess = row.ApiKeyAccess,
                 RolledAtUtc = row.RolledAtUtc,
                 SecretStopsAtUtc = row.SecretStopsAtUtc,
+                Digest = row.SecretDigest,
+                DigestSecretId = row.DigestSecretId,
             };
+    }
+
+    public async Task StoreDigestAsync(KeySnapshot key, byte[] digest, string secretId)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        // Not a change other instances must hear of: the digest only spares them a BCrypt verify of their own.
+        await db.ApiKeys.Where(k => k.Id == key.Id && k.SecretHash == key.SecretHash)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.SecretDigest, digest).SetProperty(k => k.DigestSecretId, secretId));
     }
 }

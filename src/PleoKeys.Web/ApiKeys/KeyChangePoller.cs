@@ -14,7 +14,7 @@ namespace PleoKeys.Web.ApiKeys;
 /// </summary>
 public sealed class KeyChangePoller(
     IServiceScopeFactory scopes,
-    KeyVerifier verifier,
+    KeyCache cache,
     TimeProvider time,
     IOptions<DatabaseOptions> options,
     ILogger<KeyChangePoller> logger) : BackgroundService
@@ -72,7 +72,7 @@ public sealed class KeyChangePoller(
         {
             if (!_seen.TryGetValue(key.KeyId, out var seen) || seen.Count != key.ChangeCount)
             {
-                verifier.Invalidate(key.KeyId);
+                cache.Invalidate(key.KeyId);
             }
 
             _seen[key.KeyId] = (key.ChangeCount, key.ChangedAtUtc);

@@ -6,11 +6,11 @@ namespace PleoKeys.Web.ApiKeys;
 /// <see cref="IKeyChangeBroadcaster"/> (PostgreSQL NOTIFY), or else by polling the key's
 /// <see cref="Data.ApiKey.ChangedAtUtc"/>, which the caller has set in the same commit (KeyChangePoller).
 /// </summary>
-public sealed class KeyRevocation(KeyVerifier verifier, IEnumerable<IKeyChangeBroadcaster> broadcasters)
+public sealed class KeyRevocation(KeyCache cache, IEnumerable<IKeyChangeBroadcaster> broadcasters)
 {
     public async Task KeyChangedAsync(string keyId)
     {
-        verifier.Invalidate(keyId);
+        cache.Invalidate(keyId);
         foreach (var b in broadcasters)
         {
             await b.BroadcastAsync(keyId);

@@ -38,7 +38,7 @@ public sealed class PostgresKeyChangeBroadcaster(AppDbContext db, ILogger<Postgr
 /// </summary>
 public sealed class PostgresKeyChangeListener(
     IConfiguration configuration,
-    KeyVerifier verifier,
+    KeyCache cache,
     TimeProvider time,
     ILogger<PostgresKeyChangeListener> logger) : BackgroundService
 {
@@ -61,14 +61,14 @@ public sealed class PostgresKeyChangeListener(
             {
                 await using var connection = new NpgsqlConnection(settings.ConnectionString);
                 await connection.OpenAsync(stoppingToken);
-                connection.Notification += (_, e) => verifier.Invalidate(e.Payload);
+                connection.Notification += (_, e) => cache.Invalidate(e.Payload);
                 await using (var listen = new NpgsqlCommand($"LISTEN {KeyChangeChannel.Name}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
 
                 // Anything cached before this LISTEN may have changed unheard (first start: nothing is cached).
-                verifier.InvalidateAll();
+                cache.InvalidateAll();
                 backoff = TimeSpan.FromSeconds(1);
                 logger.LogInformation("Listening for key changes on channel {Channel}", KeyChangeChannel.Name);
                 while (true)

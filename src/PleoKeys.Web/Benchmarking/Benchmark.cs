@@ -60,10 +60,10 @@ public static class Benchmark
 
         var bench = app.MapGroup("/bench").AllowAnonymous().ExcludeFromDescription();
         bench.MapGet("/anonymous", () => TypedResults.Ok(PleoApi.ToInstallation(key)));
-        bench.MapGet("/stats", (KeyVerifier verifier) =>
+        bench.MapGet("/stats", () =>
         {
             var gc = GC.GetGCMemoryInfo();
-            return TypedResults.Ok(new BenchmarkStats(verifier.BCryptVerifies, GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0),
+            return TypedResults.Ok(new BenchmarkStats(-1, GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0),
                 gc.HeapSizeBytes, gc.TotalCommittedBytes));
         });
         return app;

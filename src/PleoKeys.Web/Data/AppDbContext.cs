@@ -116,6 +116,8 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
             e.HasIndex(k => k.KeyId).IsUnique();
             e.Property(k => k.Last4).HasMaxLength(4);
             e.Property(k => k.SecretHash).HasMaxLength(100);
+            e.Property(k => k.SecretDigest).HasMaxLength(PleoKeys.Web.ApiKeys.KeyDigests.Length);
+            e.Property(k => k.DigestSecretId).HasMaxLength(16);
             e.Property(k => k.Name).HasMaxLength(100);
             // No length limit: folding can lengthen a name (ß → ss, ΐ → three code points).
             e.Property(k => k.Scopes).HasMaxLength(1000);

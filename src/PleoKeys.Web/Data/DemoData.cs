@@ -31,6 +31,7 @@ public static class DemoData
 
         var time = services.GetRequiredService<TimeProvider>();
         var hasher = services.GetRequiredService<IKeySecretHasher>();
+        var digests = services.GetRequiredService<KeyDigests>();
         var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PleoKeysOptions>>().Value;
         var users = services.GetRequiredService<UserManager<AppUser>>();
         var now = time.GetUtcNow().UtcDateTime;
@@ -89,6 +90,8 @@ public static class DemoData
                 Environment = key.Environment,
                 Last4 = key.Last4,
                 SecretHash = hasher.Hash(key.Key),
+                SecretDigest = digests.Compute(key.Key),
+                DigestSecretId = digests.SecretId,
                 Name = name,
                 NormalizedName = KeyName.Fold(name),
                 AccessLevel = AccessLevel.Company,

@@ -70,6 +70,16 @@ public sealed class ApiKey
     public KeyEnvironment Environment { get; set; }
     public string Last4 { get; set; } = "";
     public string SecretHash { get; set; } = "";
+
+    /// <summary>
+    /// HMAC-SHA-256 of the key under the server secret <see cref="DigestSecretId"/> names (see
+    /// <see cref="ApiKeys.KeyDigests"/>): written at creation, or after the key's first BCrypt verify when it has
+    /// none or one under a retired secret. Useless without the secret, which is never in the database.
+    /// </summary>
+    public byte[]? SecretDigest { get; set; }
+
+    public string? DigestSecretId { get; set; }
+
     public string Name { get; set; } = "";
 
     /// <summary>

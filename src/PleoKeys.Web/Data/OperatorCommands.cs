@@ -12,12 +12,24 @@ public static class OperatorCommands
 {
     public const string ApiKeyAccess = "api-key-access";
 
+    /// <summary>Replaces the server secret of the keys' digests (see <see cref="KeyDigests"/>).</summary>
+    public const string RotateKeyDigestSecret = "rotate-key-digest-secret";
+
     /// <summary>Who the audit trail names as the actor of a switch.</summary>
     public const string Actor = "operator command";
 
     /// <summary>Runs the command named by the arguments, if any; returns its exit code, or null to start the app.</summary>
     public static async Task<int?> RunAsync(IServiceProvider services, string[] args, TextWriter output)
     {
+        if (args is [RotateKeyDigestSecret])
+        {
+            var secretId = KeyDigests.Rotate(
+                services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PleoKeysOptions>>().Value, services.GetRequiredService<IHostEnvironment>());
+            await output.WriteLineAsync(
+                $"The key digest secret is now {secretId}. Copy it to every instance and restart them: each key's next call costs one BCrypt verify and stores a digest under the new secret.");
+            return 0;
+        }
+
         if (args.Length == 0 || args[0] != ApiKeyAccess)
         {
             return null;

@@ -111,5 +111,8 @@ public sealed class ProductionFactory : PleoKeysFactory
     {
         public Task<PleoKeys.Web.ApiKeys.KeySnapshot?> FindAsync(string keyId, CancellationToken ct) =>
             throw new InvalidOperationException(FailureText);
+
+        public Task StoreDigestAsync(PleoKeys.Web.ApiKeys.KeySnapshot key, byte[] digest, string secretId) =>
+            throw new InvalidOperationException(FailureText);
     }
 }

@@ -245,6 +245,10 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
                     b.Property<string>("DeletedByUserId")
                         .HasColumnType("text");
 
+                    b.Property<string>("DigestSecretId")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<string>("Environment")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -295,6 +299,10 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)");
+
+                    b.Property<byte[]>("SecretDigest")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
 
                     b.Property<DateTime?>("SecretEndAuditedAtUtc")
                         .HasColumnType("timestamp with time zone");

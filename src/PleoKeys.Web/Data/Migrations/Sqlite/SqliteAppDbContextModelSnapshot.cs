@@ -234,6 +234,10 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
                     b.Property<string>("DeletedByUserId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("DigestSecretId")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Environment")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -284,6 +288,10 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("SecretDigest")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
 
                     b.Property<DateTime?>("SecretEndAuditedAtUtc")
                         .HasColumnType("TEXT");

@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+using PleoKeys.Web.ApiKeys;
+
+namespace PleoKeys.Web.Auth;
+
+/// <summary>
+/// Failed API authentications, counted per client address (the failing client pays; a key's owner never
+/// does for someone else's wrong secrets) and per key id (for the audit trail only). Over its budget a client
+/// is answered 429 without a lookup, unless it presents a key this instance knows to be good; one that was
+/// guessing secrets of real keys waits for that answer (<see cref="PleoKeysOptions.ThrottledResponseDelay"/>,
+/// a tarpit). Per instance, like the rate limiter.
+/// </summary>
+public sealed class FailureBudgets : IDisposable
+{
+    /// <summary>The window of every count and memory here.</summary>
+    public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+
+    private const int MaxRemembered = 100_000;
+
+    private readonly TimeProvider _time;
+    private readonly int _perKey;
+    private readonly PartitionedRateLimiter<string> _perClient;
+    private readonly ConcurrentDictionary<string, DateTime> _guessing = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (int Failures, DateTime Ends)> _keyFailures = new(StringComparer.Ordinal);
+
+    public FailureBudgets(IOptions<PleoKeysOptions> options, TimeProvider time)
+    {
+        _time = time;
+        _perKey = Math.Max(1, options.Value.FailedAuthPerMinutePerKey);
+        var perClient = Math.Max(1, options.Value.FailedAuthPerMinutePerClient);
+        _perClient = PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetFixedWindowLimiter(client, _ =>
+            new FixedWindowRateLimiterOptions { PermitLimit = perClient, Window = Window, QueueLimit = 0 }));
+    }
+
+    /// <summary>True when the client has spent its budget for the window: its unknown credentials are refused unread.</summary>
+    public bool IsSpent(string client) => _perClient.GetStatistics(client)?.CurrentAvailablePermits <= 0;
+
+    /// <summary>Counts a failure of the client's; returns how long to wait when it went over the budget, else null.</summary>
+    public TimeSpan? Spend(string client)
+    {
+        using var lease = _perClient.AttemptAcquire(client);
+        return lease.IsAcquired ? null : lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? retry : Window;
+    }
+
+    /// <summary>Marks a client that sent a wrong secret for a key that exists: guessing, not a typo.</summary>
+    public void MarkGuessing(string client) => Remember(_guessing, client, _time.GetUtcNow().UtcDateTime + Window);
+
+    public bool IsGuessing(string client) => _guessing.TryGetValue(client, out var until) && until > _time.GetUtcNow().UtcDateTime;
+
+    /// <summary>
+    /// Counts a failure against a key id; true exactly once per window, when the failures reach
+    /// <see cref="PleoKeysOptions.FailedAuthPerMinutePerKey"/>: the caller audits that burst. Nobody is refused for it.
+    /// </summary>
+    public bool CountAgainstKey(string keyId)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        if (_keyFailures.Count > MaxRemembered)
+        {
+            _keyFailures.Clear();
+        }
+
+        var counted = _keyFailures.AddOrUpdate(keyId, (1, now + Window),
+            (_, old) => old.Ends > now ? (old.Failures + 1, old.Ends) : (1, now + Window));
+        return counted.Failures == _perKey;
+    }
+
+    private static void Remember(ConcurrentDictionary<string, DateTime> facts, string key, DateTime until)
+    {
+        if (facts.Count > MaxRemembered)
+        {
+            facts.Clear();
+        }
+
+        facts[key] = until;
+    }
+
+    public void Dispose() => _perClient.Dispose();
+}
