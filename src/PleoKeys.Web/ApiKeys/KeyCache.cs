@@ -27,9 +27,11 @@ public sealed class KeyCache(IKeyStore store)
             ? ValueTask.FromResult<KeySnapshot?>(entry.Key)
             : new ValueTask<KeySnapshot?>(ReadAsync(keyId, ct));
 
-    /// <summary>The key with this key id if it is in memory and current; never reads the database.</summary>
-    public KeySnapshot? FindCached(string keyId) =>
-        _entries.TryGetValue(keyId, out var entry) && entry.ReadAt == CurrentVersion(keyId) ? entry.Key : null;
+    /// <summary>
+    /// The key with this key id as last read, even when it changed since (for matching its digest, which never
+    /// changes, not for judging its state); null when not in memory. Never reads the database.
+    /// </summary>
+    public KeySnapshot? FindRemembered(string keyId) => _entries.TryGetValue(keyId, out var entry) ? entry.Key : null;
 
     /// <summary>Forgets what is known of the key's state, so its next request reads it again.</summary>
     public void Invalidate(string keyId) => _changes.AddOrUpdate(keyId, 1, static (_, n) => n + 1);

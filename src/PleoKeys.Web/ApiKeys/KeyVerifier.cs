@@ -57,13 +57,14 @@ public sealed class KeyVerifier(
     }
 
     /// <summary>
-    /// True when the presented key is a cached key with a current digest that matches, decided from memory
-    /// alone (no database, no BCrypt): how a client over its failure budget is still let in with a good key.
+    /// True when the presented text is a key this instance has in memory with a current digest that matches,
+    /// decided from memory alone (no database, no BCrypt): how a client over its failure budget still gets its
+    /// good key verified. Says nothing of the key's state, which <see cref="VerifyAsync"/> judges.
     /// </summary>
     public bool IsKnownKey(string presented)
     {
         if (presented.Length != ApiKeyFormat.Length
-            || cache.FindCached(presented.Substring(ApiKeyFormat.PrefixLength, ApiKeyFormat.KeyIdLength)) is not { } key || !digests.IsCurrent(key))
+            || cache.FindRemembered(presented.Substring(ApiKeyFormat.PrefixLength, ApiKeyFormat.KeyIdLength)) is not { } key || !digests.IsCurrent(key))
         {
             return false;
         }

@@ -236,7 +236,7 @@ public sealed class KeyVerifierTests
 
         Assert.Equal((VerifyOutcome.UnknownOrWrongSecret, (KeySnapshot?)null), (result.Outcome, result.Key));
         Assert.Equal(0, _hasher.Verifies);
-        Assert.Null(_cache.FindCached(KeyIdOf(stranger)));
+        Assert.Null(_cache.FindRemembered(KeyIdOf(stranger)));
     }
 
     [Fact]
