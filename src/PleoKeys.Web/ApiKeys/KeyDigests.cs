@@ -94,42 +94,6 @@ public sealed class KeyDigests
             ? Path.Combine(Path.GetFullPath(options.SecretsPath, environment.ContentRootPath), FileName)
             : Path.GetFullPath(options.KeyDigestSecretPath, environment.ContentRootPath);
 
-    /// <summary>
-    /// Writes a new secret (file mode 0600, folder 0700) beside its final name and moves it into place, so a
-    /// reader never sees half a file; without <paramref name="overwrite"/>, two instances starting together on
-    /// one folder both end up with whichever secret got there first.
-    /// </summary>
-    private static void Write(string path, bool overwrite)
-    {
-        var folder = Path.GetDirectoryName(path)!;
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(folder);
-        }
-        else
-        {
-            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        var temporary = Path.Combine(folder, $".{FileName}.{Guid.NewGuid():N}.tmp");
-        var write = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            write.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var file = new StreamWriter(new FileStream(temporary, write)))
-        {
-            file.WriteLine(Convert.ToBase64String(RandomNumberGenerator.GetBytes(SecretLength)));
-        }
-
-        try
-        {
-            File.Move(temporary, path, overwrite);
-        }
-        catch (IOException) when (!overwrite && File.Exists(path))
-        {
-            File.Delete(temporary);
-        }
-    }
+    private static void Write(string path, bool overwrite) =>
+        SecretFiles.Write(path, Encoding.ASCII.GetBytes(Convert.ToBase64String(RandomNumberGenerator.GetBytes(SecretLength)) + "\n"), overwrite);
 }

@@ -60,7 +60,7 @@ public static class KeyRingProtection
         var path = Path.Combine(folder, GeneratedCertificateFileName);
         if (!File.Exists(path))
         {
-            CreateCertificate(folder, path);
+            CreateCertificate(path);
         }
 
         return Load(path, password: null);
@@ -89,17 +89,8 @@ public static class KeyRingProtection
         }
     }
 
-    private static void CreateCertificate(string folder, string path)
+    private static void CreateCertificate(string path)
     {
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(folder);
-        }
-        else
-        {
-            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
         using var rsa = RSA.Create(3072);
         var request = new CertificateRequest("CN=PleoKeys Data Protection", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyEncipherment, critical: true));
@@ -107,30 +98,7 @@ public static class KeyRingProtection
         // the long validity only keeps tools that do from calling it expired.
         var now = DateTimeOffset.UtcNow;
         using var certificate = request.CreateSelfSigned(now.AddDays(-1), now.AddYears(100));
-        var pfx = certificate.Export(X509ContentType.Pkcs12);
-
-        // Written beside its final name, then moved into place without overwriting: two instances starting
-        // together on one folder both end up with whichever certificate got there first.
-        var temporary = Path.Combine(folder, $".{GeneratedCertificateFileName}.{Guid.NewGuid():N}.tmp");
-        var write = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            write.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var file = new FileStream(temporary, write))
-        {
-            file.Write(pfx);
-        }
-
-        try
-        {
-            File.Move(temporary, path, overwrite: false);
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            File.Delete(temporary);
-        }
+        SecretFiles.Write(path, certificate.Export(X509ContentType.Pkcs12), overwrite: false);
     }
 
     /// <summary>
