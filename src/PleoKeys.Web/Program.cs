@@ -4,12 +4,12 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PleoKeys.Web;
 using PleoKeys.Web.Api;
 using PleoKeys.Web.ApiKeys;
 using PleoKeys.Web.Auth;
-using PleoKeys.Web.Benchmarking;
 using PleoKeys.Web.Data;
 using PleoKeys.Web.Reminders;
 
@@ -29,7 +29,8 @@ builder.Services.AddSingleton<PublicUrls>();
 builder.Services.Configure<Microsoft.AspNetCore.HostFiltering.HostFilteringOptions>(o =>
     PublicUrls.DefaultAllowedHosts(o, builder.Configuration, builder.Environment));
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<IKeySecretHasher>(sp =>
+// TryAdd: a host may put its own in place first (the benchmark's hosting startup counts BCrypt calls, bench/).
+builder.Services.TryAddSingleton<IKeySecretHasher>(sp =>
     new BCryptKeySecretHasher(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<PleoKeysOptions>>().Value.BCryptWorkFactor));
 
 builder.Services.AddPleoKeysDatabase(builder.Configuration, builder.Environment);
@@ -159,12 +160,6 @@ builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiBadReques
 // the framework throws for it everywhere (by default only in Development) and ApiBadRequests answers.
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 builder.Services.AddExceptionHandler<ApiBadRequests>();
-var benchmark = Benchmark.IsEnabled(builder.Configuration);
-if (benchmark)
-{
-    builder.Services.AddBenchmarkSupport();
-}
-
 var app = builder.Build();
 
 app.Logger.LogInformation("The host's culture is {HostCulture}; the app runs in {AppCulture} and offers {Cultures}.",
@@ -192,11 +187,6 @@ if (!app.Environment.IsDevelopment())
     app.UseHttpsRedirection();
 }
 
-if (benchmark)
-{
-    app.UseServerTiming();
-}
-
 // The API's errors are problem details in every environment, never the developer page's stack trace.
 app.UseWhen(c => PleoApi.IsApiPath(c.Request.Path), b => b.UseExceptionHandler());
 app.UseSecurityHeaders();
@@ -218,10 +208,6 @@ app.UseRateLimitHeaders();
 app.MapRazorPages();
 app.MapPleoApi();
 app.MapOpenApi();
-if (benchmark)
-{
-    app.MapBenchmarkEndpoints();
-}
 
 app.Run();
 return 0;
