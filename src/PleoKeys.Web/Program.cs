@@ -22,7 +22,7 @@ var builder = WebApplication.CreateBuilder(args);
 // Hosting's "Request starting/finished" lines carry the query string, where a careless client may put a key
 // (?api_key=…); they stay off whatever level the configuration asks for. Keys are never logged otherwise.
 builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
-builder.Services.AddOptions<PleoKeysOptions>().BindConfiguration(PleoKeysOptions.Section).ValidateOnStart();
+builder.Services.AddOptions<PleoKeysOptions>().BindConfiguration(PleoKeysOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<PleoKeysOptions>, PublicBaseUrlValidation>();
 builder.Services.AddSingleton<PublicUrls>();
 // Outside Development a Host the app does not know gets 400 (AllowedHosts, or by default PublicBaseUrl's host and loopback).
@@ -50,9 +50,11 @@ builder.Services.AddDataProtection()
 builder.Services.Configure<ForwardedHeadersOptions>(o =>
 {
     o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
-    foreach (var proxy in builder.Configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [])
+    var proxies = builder.Configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [];
+    for (var i = 0; i < proxies.Length; i++)
     {
-        o.KnownProxies.Add(IPAddress.Parse(proxy));
+        o.KnownProxies.Add(IPAddress.TryParse(proxies[i], out var proxy) ? proxy
+            : throw new InvalidOperationException($"ForwardedHeaders:KnownProxies:{i} must be an IP address, such as 10.0.0.5 (it is '{proxies[i]}')."));
     }
 });
 
