@@ -13,6 +13,7 @@
 #   BENCH_RESTART_KEYS=50             # fewer keys in the restart scenario (default 2000; BENCH_RESTART_WORKERS=4
 #                                     # sessions create them, at BENCH_RESTART_WORK_FACTOR=4; BENCH_RESTART_WARMUP=200)
 #   BENCH_KEEP=1                      # keep the temp folder (database, server log) for a look afterwards
+#   BENCH_WRITE=0                     # a smoke run: print the table, write neither bench/results.md nor the docs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -428,9 +429,10 @@ factor=$(sed -n 's/.*"BCryptWorkFactor": *\([0-9]*\).*/\1/p' src/PleoKeys.Web/ap
   printf '%s\n' "${ROWS[@]}"
 } >"$WORK/results.md"
 
-cp "$WORK/results.md" bench/results.md
+# BENCH_WRITE=0 (a smoke run with short settings) leaves bench/results.md and docs/PERFORMANCE.md alone.
+[ "${BENCH_WRITE:-1}" = 0 ] || cp "$WORK/results.md" bench/results.md
 doc=docs/PERFORMANCE.md
-if [ -f "$doc" ] && grep -q '<!-- bench:results:start -->' "$doc"; then
+if [ "${BENCH_WRITE:-1}" != 0 ] && [ -f "$doc" ] && grep -q '<!-- bench:results:start -->' "$doc"; then
   awk -v file="$WORK/results.md" '
     /<!-- bench:results:start -->/ { print; while ((getline line < file) > 0) print line; skip = 1; next }
     /<!-- bench:results:end -->/ { skip = 0 }
