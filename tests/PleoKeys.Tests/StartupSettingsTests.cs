@@ -53,6 +53,16 @@ public sealed class StartupSettingsTests
     }
 
     [Fact]
+    public void Start_WithAnEmptySecretsPath_FailsNamingTheSetting()
+    {
+        using var factory = new MisconfiguredFactory("PleoKeys:SecretsPath", " ");
+
+        var error = Assert.ThrowsAny<InvalidOperationException>(() => factory.CreateClient());
+
+        Assert.Contains("PleoKeys:SecretsPath must name a folder", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Start_WithAKnownProxyThatIsNotAnAddress_FailsNamingTheSetting()
     {
         using var factory = new MisconfiguredFactory("ForwardedHeaders:KnownProxies:0", "proxy.internal");
