@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# The PleoKeys benchmark: one command, about five minutes. See docs/PERFORMANCE.md.
+# The PleoKeys benchmark: one command, about ten minutes. See docs/PERFORMANCE.md.
 #
-# Builds Release, starts the app on 127.0.0.1 with a fresh SQLite database and the benchmark switch on,
-# creates keys through the real Create form, and measures each target of issue 5 against a baseline taken
-# in the same run. Prints a table, writes it to bench/results.md and into docs/PERFORMANCE.md, and exits
-# non-zero when a target fails.
+# Builds Release together with the benchmark's hooks (bench/PleoKeys.Bench.Hooks, a hosting startup assembly
+# only this script loads), starts the app on 127.0.0.1 with a fresh SQLite database, creates keys through the
+# real Create form, and measures each target of issues 5 and 13 against a baseline taken in the same run; last,
+# the restart scenario creates BENCH_RESTART_KEYS keys, restarts the server and calls each once. Prints a table,
+# writes it to bench/results.md and into docs/PERFORMANCE.md, and exits non-zero when a target fails.
 #
 #   bench/run.sh                      # everything
 #   BENCH_PORT=5152 bench/run.sh      # another port
 #   BENCH_SECONDS=5 BENCH_ROUNDS=10   # longer measuring (default: 8 alternating rounds of 3 s per side; BENCH_STEADY_ROUNDS=12)
+#   BENCH_RESTART_KEYS=50             # fewer keys in the restart scenario (default 2000; BENCH_RESTART_WORKERS=4
+#                                     # sessions create them, at BENCH_RESTART_WORK_FACTOR=4; BENCH_RESTART_WARMUP=200)
 #   BENCH_KEEP=1                      # keep the temp folder (database, server log) for a look afterwards
+#   BENCH_WRITE=0                     # a smoke run: print the table, write neither bench/results.md nor the docs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -21,6 +25,10 @@ STEADY_ROUNDS=${BENCH_STEADY_ROUNDS:-12}
 WARMUP=${BENCH_WARMUP:-10}
 CREATES=${BENCH_CREATES:-15}
 CREATE_WARMUP=${BENCH_CREATE_WARMUP:-100}
+RESTART_KEYS=${BENCH_RESTART_KEYS:-2000}
+RESTART_WORKERS=${BENCH_RESTART_WORKERS:-4}
+RESTART_WORK_FACTOR=${BENCH_RESTART_WORK_FACTOR:-4}
+RESTART_WARMUP=${BENCH_RESTART_WARMUP:-200}
 CONNECTIONS=32
 BASE="http://127.0.0.1:$PORT"
 export BENCH_LUA="$ROOT/bench/lua"
@@ -53,35 +61,56 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- Build and start ----
-log "building Release"
-dotnet build src/PleoKeys.Web -c Release -nologo -v q >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; die "build failed"; }
+# The product is built as it ships, together with bench/PleoKeys.Bench.Hooks, the benchmark's hosting startup
+# assembly (/bench/anonymous, /bench/stats, Server-Timing). The app loads it only because start_server sets
+# ASPNETCORE_HOSTINGSTARTUPASSEMBLIES and points DOTNET_ADDITIONAL_DEPS at its deps file; nothing else does.
+APP="$WORK/app"
+log "building Release with the benchmark's hooks"
+dotnet build bench/PleoKeys.Bench.Hooks -c Release -nologo -v q -o "$APP" >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; die "build failed"; }
 
 DB="$WORK/bench.db"
 if curl -s -o /dev/null --max-time 2 "$BASE/"; then die "something already listens on $BASE; stop it or set BENCH_PORT"; fi
-log "starting the app on $BASE (database $DB)"
-(
-  cd src/PleoKeys.Web
-  # "Benchmark" is a production-like environment (exception page, HSTS, HTTPS redirection registered) with
-  # the demo data seeded; the per-key limit is raised so the limiter counts without refusing the load.
-  exec env ASPNETCORE_ENVIRONMENT=Benchmark ASPNETCORE_URLS="$BASE" \
-    ConnectionStrings__Sqlite="Data Source=$DB" \
-    PleoKeys__SecretsPath="$WORK/secrets" \
-    PleoKeys__SeedDemoData=true \
-    PleoKeys__RequestsPerMinute=1000000000 \
-    PleoKeys__KeyCreationsPerMinutePerUser=1000000000 \
-    PleoKeys__MaxActiveKeysPerCompany=1000000000 \
-    PleoKeys__Benchmark__Enabled=true \
-    Logging__LogLevel__Default=Warning \
-    dotnet bin/Release/net10.0/PleoKeys.Web.dll
-) >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 300); do
-  curl -sf "$BASE/bench/stats" >/dev/null 2>&1 && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { tail -30 "$WORK/server.log"; die "the app did not start"; }
-  sleep 0.2
-done
-curl -sf "$BASE/bench/stats" >/dev/null || die "the app did not answer on $BASE"
-kill -0 "$SERVER_PID" 2>/dev/null || { tail -30 "$WORK/server.log"; die "the app exited"; }
+
+# Starts the app on $BASE with the benchmark's database and secrets folder, extra settings as NAME=value
+# arguments; waits until the hooks answer.
+start_server() {
+  log "starting the app on $BASE (database $DB${*:+; $*})"
+  (
+    cd src/PleoKeys.Web
+    # "Benchmark" is a production-like environment (exception page, HSTS, HTTPS redirection registered) with
+    # the demo data seeded; the per-key limit is raised so the limiter counts without refusing the load.
+    exec env ASPNETCORE_ENVIRONMENT=Benchmark ASPNETCORE_URLS="$BASE" \
+      ASPNETCORE_HOSTINGSTARTUPASSEMBLIES=PleoKeys.Bench.Hooks DOTNET_ADDITIONAL_DEPS="$APP/PleoKeys.Bench.Hooks.deps.json" \
+      ConnectionStrings__Sqlite="Data Source=$DB" \
+      PleoKeys__SecretsPath="$WORK/secrets" \
+      PleoKeys__SeedDemoData=true \
+      PleoKeys__RequestsPerMinute=1000000000 \
+      PleoKeys__KeyCreationsPerMinutePerUser=1000000000 \
+      PleoKeys__MaxActiveKeysPerCompany=1000000000 \
+      Logging__LogLevel__Default=Warning \
+      "$@" \
+      dotnet "$APP/PleoKeys.Web.dll"
+  ) >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 300); do
+    curl -sf "$BASE/bench/stats" >/dev/null 2>&1 && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { tail -30 "$WORK/server.log"; die "the app did not start"; }
+    sleep 0.2
+  done
+  if ! curl -sf "$BASE/bench/stats" >/dev/null; then
+    curl -s -o /dev/null --max-time 2 "$BASE/" && die "the app answers but /bench/stats does not: the hooks were not loaded"
+    die "the app did not answer on $BASE"
+  fi
+  kill -0 "$SERVER_PID" 2>/dev/null || { tail -30 "$WORK/server.log"; die "the app exited"; }
+}
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+start_server
 
 # Resident memory, sampled all through the run with the scenario running at the time; the kernel's
 # high-water mark is read at the end.
@@ -326,22 +355,84 @@ max_kb=$(( hwm > sampled ? hwm : sampled ))
 rss_mb=$(awk -v k="$max_kb" 'BEGIN { printf "%.0f", k / 1024 }')
 row "6. Memory: peak server RSS over the whole run, MB ($(wc -l <"$WORK/rss.txt") samples, the highest during '$peak_phase'; at the end $rss_parts)" "$rss_mb" "250 MB" "$(ratio "$rss_mb" 250)" "< 250 MB" "$(verdict "$rss_mb" "<" 250)"
 
+# ---- 7. Restart ----
+# Issue 13: after a restart, each active key's first call must not pay a BCrypt verify. RESTART_KEYS keys are
+# created through the real Create form and reveal, the server is stopped and started again on the same database
+# and secrets folder (the digest's server secret lives there), and each key is called once at $CONNECTIONS
+# connections. The keys are created on a server started with PleoKeys:BCryptWorkFactor=$RESTART_WORK_FACTOR:
+# at the configured factor 2,000 creations cost about 2,000 × 160 ms of BCrypt, minutes of a core spent on
+# nothing this scenario measures. A key's BCrypt hash carries its own factor, so a verify after the restart
+# would be cheap too and latency alone could hide it: the proof is the count of BCrypt verifies (the hooks'
+# counting hasher), which must be 0. The restarted server runs with the configured factor.
+stop_sampler() { [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null || true; SAMPLER_PID=""; }
+stop_sampler
+phase restart-create
+stop_server
+start_server PleoKeys__BCryptWorkFactor="$RESTART_WORK_FACTOR"
+log "restart: creating $RESTART_KEYS keys through the Create form ($RESTART_WORKERS sessions at once, BCrypt work factor $RESTART_WORK_FACTOR)"
+mkdir -m 700 "$WORK/restart"
+workers=()
+for w in $(seq 0 $((RESTART_WORKERS - 1))); do
+  (
+    JAR="$WORK/restart/session$w.txt"
+    sign_in
+    for i in $(seq "$w" "$RESTART_WORKERS" $((RESTART_KEYS - 1))); do
+      create_key "restart/$i" "Restart $i" >/dev/null
+    done
+  ) &
+  workers+=($!)
+done
+for job in "${workers[@]}"; do wait "$job" || die "creating the restart scenario's keys failed"; done
+created=$(find "$WORK/restart" -name '*.headers' | wc -l)
+[ "$created" -eq "$RESTART_KEYS" ] || die "created $created keys, expected $RESTART_KEYS"
+
+log "restart: stopping the server and starting it again on the same database and secrets folder"
+stop_server
+start_server
+# Warm-up with the benchmark's own steady key (created before the restart) and the anonymous twin, as a
+# load balancer's health check would: the figure is then the keys' first calls, not the JIT compiling the
+# path on the very first requests. No key of the scenario is called.
+warm=() twin=()
+for _ in $(seq "$RESTART_WARMUP"); do warm+=(-o /dev/null "$BASE/v1/installations/me"); twin+=(-o /dev/null "$BASE/bench/anonymous"); done
+curl -s -Z --parallel-max "$CONNECTIONS" -H @"$WORK/steady.headers" "${warm[@]}" || true
+curl -s -Z --parallel-max "$CONNECTIONS" "${twin[@]}" || true
+phase restart-calls
+# One transfer per key, each with its own Authorization header (a file only the benchmark reads), at most
+# $CONNECTIONS at once; curl writes each transfer's status and total time.
+for i in $(seq 0 $((RESTART_KEYS - 1))); do
+  [ "$i" -eq 0 ] || echo next
+  printf 'url = "%s"\nheader = "@%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code} %%{time_total}\\n"\nsilent\n' \
+    "$BASE/v1/installations/me" "$WORK/restart/$i.headers"
+done >"$WORK/restart/calls.curlrc"
+before=$(bcrypt_verifies)
+curl -s -Z --parallel-immediate --parallel-max "$CONNECTIONS" -K "$WORK/restart/calls.curlrc" >"$WORK/restart/calls.txt" || true
+restart_bcrypt=$(($(bcrypt_verifies) - before))
+restart_ok=$(grep -c '^200 ' "$WORK/restart/calls.txt" || true)
+read -r p50 p95 p99 < <(awk '{ printf "%.3f\n", $2 * 1000 }' "$WORK/restart/calls.txt" | sort -g | awk '
+  { v[NR] = $1 }
+  function pct(p,  i) { i = int(p * NR + 0.999999); if (i < 1) i = 1; return v[i] }
+  END { printf "%.1f %.1f %.1f\n", pct(0.50), pct(0.95), pct(0.99) }')
+row "7. Restart: $RESTART_KEYS keys created through the form, server restarted on the same database and secrets, each key called once at $CONNECTIONS connections: p99 latency, ms (p50 $p50, p95 $p95; $restart_ok × 200; BCrypt verifies: $restart_bcrypt)" \
+  "$p99" "50 ms" "$(ratio "$p99" 50)" "< 50 ms, 0 BCrypt" \
+  "$( [ "$restart_bcrypt" -eq 0 ] && [ "$restart_ok" -eq "$RESTART_KEYS" ] && verdict "$p99" "<" 50 || echo FAIL)"
+
 # ---- Report ----
 machine="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r), .NET SDK $(dotnet --version)"
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 factor=$(sed -n 's/.*"BCryptWorkFactor": *\([0-9]*\).*/\1/p' src/PleoKeys.Web/appsettings.json)
 {
   echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $machine; load average at the end $load."
-  echo "BCrypt work factor $factor; wrk with $CONNECTIONS connections (the attack: 16 valid + 16 attacking); $ROUNDS alternating rounds of ${SECONDS_PER_ROUND}s per side ($STEADY_ROUNDS for the steady state, 4 for 3b) after ${WARMUP}s warm-up; figures are medians over rounds, the ratio the median of the rounds' ratios."
+  echo "BCrypt work factor $factor; wrk with $CONNECTIONS connections (the attack: 16 valid + 16 attacking); $ROUNDS alternating rounds of ${SECONDS_PER_ROUND}s per side ($STEADY_ROUNDS for the steady state, 4 for 3b) after ${WARMUP}s warm-up; figures are medians over rounds, the ratio the median of the rounds' ratios. Restart: keys created at BCrypt work factor $RESTART_WORK_FACTOR, the restarted server warmed with $RESTART_WARMUP calls of the steady key and of the twin, latencies as curl measured them."
   echo
   echo "| scenario | figure | baseline (same run) | ratio | target | result |"
   echo "|---|---|---|---|---|---|"
   printf '%s\n' "${ROWS[@]}"
 } >"$WORK/results.md"
 
-cp "$WORK/results.md" bench/results.md
+# BENCH_WRITE=0 (a smoke run with short settings) leaves bench/results.md and docs/PERFORMANCE.md alone.
+[ "${BENCH_WRITE:-1}" = 0 ] || cp "$WORK/results.md" bench/results.md
 doc=docs/PERFORMANCE.md
-if [ -f "$doc" ] && grep -q '<!-- bench:results:start -->' "$doc"; then
+if [ "${BENCH_WRITE:-1}" != 0 ] && [ -f "$doc" ] && grep -q '<!-- bench:results:start -->' "$doc"; then
   awk -v file="$WORK/results.md" '
     /<!-- bench:results:start -->/ { print; while ((getline line < file) > 0) print line; skip = 1; next }
     /<!-- bench:results:end -->/ { skip = 0 }

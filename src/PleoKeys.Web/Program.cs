@@ -4,12 +4,12 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PleoKeys.Web;
 using PleoKeys.Web.Api;
 using PleoKeys.Web.ApiKeys;
 using PleoKeys.Web.Auth;
-using PleoKeys.Web.Benchmarking;
 using PleoKeys.Web.Data;
 using PleoKeys.Web.Reminders;
 
@@ -22,14 +22,15 @@ var builder = WebApplication.CreateBuilder(args);
 // Hosting's "Request starting/finished" lines carry the query string, where a careless client may put a key
 // (?api_key=…); they stay off whatever level the configuration asks for. Keys are never logged otherwise.
 builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
-builder.Services.AddOptions<PleoKeysOptions>().BindConfiguration(PleoKeysOptions.Section).ValidateOnStart();
+builder.Services.AddOptions<PleoKeysOptions>().BindConfiguration(PleoKeysOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<PleoKeysOptions>, PublicBaseUrlValidation>();
 builder.Services.AddSingleton<PublicUrls>();
 // Outside Development a Host the app does not know gets 400 (AllowedHosts, or by default PublicBaseUrl's host and loopback).
 builder.Services.Configure<Microsoft.AspNetCore.HostFiltering.HostFilteringOptions>(o =>
     PublicUrls.DefaultAllowedHosts(o, builder.Configuration, builder.Environment));
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<IKeySecretHasher>(sp =>
+// TryAdd: a host may put its own in place first (the benchmark's hosting startup counts BCrypt calls, bench/).
+builder.Services.TryAddSingleton<IKeySecretHasher>(sp =>
     new BCryptKeySecretHasher(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<PleoKeysOptions>>().Value.BCryptWorkFactor));
 
 builder.Services.AddPleoKeysDatabase(builder.Configuration, builder.Environment);
@@ -49,9 +50,11 @@ builder.Services.AddDataProtection()
 builder.Services.Configure<ForwardedHeadersOptions>(o =>
 {
     o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
-    foreach (var proxy in builder.Configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [])
+    var proxies = builder.Configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [];
+    for (var i = 0; i < proxies.Length; i++)
     {
-        o.KnownProxies.Add(IPAddress.Parse(proxy));
+        o.KnownProxies.Add(IPAddress.TryParse(proxies[i], out var proxy) ? proxy
+            : throw new InvalidOperationException($"ForwardedHeaders:KnownProxies:{i} must be an IP address, such as 10.0.0.5 (it is '{proxies[i]}')."));
     }
 });
 
@@ -153,12 +156,6 @@ builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiBadReques
 // the framework throws for it everywhere (by default only in Development) and ApiBadRequests answers.
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 builder.Services.AddExceptionHandler<ApiBadRequests>();
-var benchmark = Benchmark.IsEnabled(builder.Configuration);
-if (benchmark)
-{
-    builder.Services.AddBenchmarkSupport();
-}
-
 var app = builder.Build();
 
 app.Logger.LogInformation("The host's culture is {HostCulture}; the app runs in {AppCulture} and offers {Cultures}.",
@@ -189,11 +186,6 @@ if (!app.Environment.IsDevelopment())
     app.UseHttpsRedirection();
 }
 
-if (benchmark)
-{
-    app.UseServerTiming();
-}
-
 // The API's errors are problem details in every environment, never the developer page's stack trace.
 app.UseWhen(c => PleoApi.IsApiPath(c.Request.Path), b => b.UseExceptionHandler());
 app.UseSecurityHeaders();
@@ -213,10 +205,6 @@ app.UseRateLimitHeaders();
 app.MapRazorPages();
 app.MapPleoApi();
 app.MapOpenApi();
-if (benchmark)
-{
-    app.MapBenchmarkEndpoints();
-}
 
 app.Run();
 return 0;

@@ -37,11 +37,9 @@ public static class PleoApi
 
     public static string ScopePolicy(string scope) => "scope:" + scope;
 
-    /// <summary>Paths served the API's way (keys, problem details). /bench holds the benchmark's twins of API
-    /// endpoints, mapped only when the benchmark is enabled.</summary>
+    /// <summary>Paths served the API's way (keys, problem details).</summary>
     public static bool IsApiPath(PathString path) =>
-        path.StartsWithSegments("/v1") || path.StartsWithSegments("/v2") || path.StartsWithSegments("/openapi") ||
-        path.StartsWithSegments("/bench");
+        path.StartsWithSegments("/v1") || path.StartsWithSegments("/v2") || path.StartsWithSegments("/openapi");
 
     private static readonly string[] AccountTypes = ["ASSET", "LIABILITY", "EQUITY", "REVENUE", "EXPENSE"];
 
@@ -94,8 +92,8 @@ public static class PleoApi
         return TypedResults.Ok(ToInstallation(fresh!));
     }
 
-    /// <summary>The installation of a key; the anonymous benchmark baseline builds the same answer.</summary>
-    internal static InstallationResponse ToInstallation(KeySnapshot key) => new(
+    /// <summary>The installation of a key (public: the benchmark's anonymous twin in bench/ builds the same answer).</summary>
+    public static InstallationResponse ToInstallation(KeySnapshot key) => new(
         key.Id,
         "standalone-api-key",
         key.AccessLevel == AccessLevel.Organisation ? $"urn:pleo:organization:{key.OrganisationId}" : $"urn:pleo:company:{key.CompanyId}",

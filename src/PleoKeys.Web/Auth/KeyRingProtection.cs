@@ -56,6 +56,12 @@ public static class KeyRingProtection
         }
 
         var secrets = configuration.GetSection(PleoKeysOptions.Section).Get<PleoKeysOptions>()?.SecretsPath ?? PleoKeysOptions.DefaultSecretsPath;
+        if (string.IsNullOrWhiteSpace(secrets))
+        {
+            // Read here, before the options are validated at start, so this gives the validation's message.
+            throw new InvalidOperationException("PleoKeys:SecretsPath must name a folder.");
+        }
+
         var folder = Path.GetFullPath(secrets, environment.ContentRootPath);
         var path = Path.Combine(folder, GeneratedCertificateFileName);
         if (!File.Exists(path))

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -11,12 +12,13 @@ public enum DatabaseProvider
     Postgres,
 }
 
-/// <summary>The <c>Database</c> configuration section.</summary>
+/// <summary>The <c>Database</c> configuration section, validated at start (each message names the setting).</summary>
 public sealed class DatabaseOptions
 {
     public const string Section = "Database";
 
     /// <summary>Sqlite (embedded, one instance) or Postgres (several instances behind a load balancer).</summary>
+    [EnumDataType(typeof(DatabaseProvider), ErrorMessage = "Database:Provider must be Sqlite or Postgres.")]
     public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
 
     /// <summary>
@@ -25,6 +27,7 @@ public sealed class DatabaseOptions
     /// fallback for a NOTIFY that never arrived. It bounds how long another process's change can go unseen; the
     /// default keeps the promise that a switch takes effect within a second. Each poll is one indexed range read.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00", ErrorMessage = "Database:KeyChangePollInterval must be between 00:00:00.001 and 01:00:00, such as 00:00:00.5.")]
     public TimeSpan KeyChangePollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
@@ -44,9 +47,7 @@ public static class DatabaseSetup
     /// </summary>
     public static IServiceCollection AddPleoKeysDatabase(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
-        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section)
-            .Validate(o => o.KeyChangePollInterval > TimeSpan.Zero, "Database:KeyChangePollInterval must be above zero, such as 00:00:00.5.")
-            .ValidateOnStart();
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         var provider = database.Provider;
         // Every instance polls for key changes: another process (a second instance, the operator command) may
