@@ -134,7 +134,8 @@ public sealed class ApiKeyAuthenticationHandler(
             budgets.MarkGuessing(client);
             if (budgets.CountAgainstKey(guessed.KeyId))
             {
-                await failureAudit.RecordBurstAsync(guessed, client);
+                // Written in the background: a busy database must not hold the answer.
+                _ = failureAudit.RecordBurstAsync(guessed, client);
             }
         }
 
