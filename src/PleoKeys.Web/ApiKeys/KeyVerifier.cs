@@ -49,6 +49,9 @@ public sealed record KeySnapshot(
 
     /// <summary>The end of a rolled key's grace period, judged against the clock on every request.</summary>
     public DateTime? SecretStopsAtUtc { get; init; }
+
+    /// <summary>The key's IP allowlist (<see cref="ApiKeys.AllowedNetworks"/>); empty, any address.</summary>
+    public System.Net.IPNetwork[] AllowedNetworks { get; init; } = [];
 }
 
 /// <summary>Reads one key's row by its public key id (one indexed lookup).</summary>

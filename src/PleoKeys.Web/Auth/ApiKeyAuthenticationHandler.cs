@@ -45,6 +45,12 @@ public static class ApiKeyFeature
     /// <summary>The key behind the request, if a key authenticated it.</summary>
     public static KeySnapshot? Find(HttpContext context) => (context.User as ApiKeyPrincipal)?.Key;
 
+    /// <summary>
+    /// The stored key the request presented (its key id names a row), whether or not it was let in (wrong secret,
+    /// expired, deleted, rolled…): usage counts a refusal against it. For now the authenticated key only.
+    /// </summary>
+    public static KeySnapshot? FindPresented(HttpContext context) => Find(context);
+
     /// <summary>The key id behind the request, if a key authenticated it (read without searching the claims).</summary>
     public static string? KeyIdOf(HttpContext context) => Find(context)?.KeyId;
 }
