@@ -25,13 +25,11 @@ public sealed class AllowedNetworksHandler : AuthorizationHandler<AllowedNetwork
     {
         if (context.Resource is HttpContext http && ApiKeyFeature.Find(http) is { } key)
         {
+            // Outside the list the requirement is left unmet (not Fail()ed), so the failure names it among the failed
+            // requirements, where ApiAuthorizationResultHandler looks.
             if (AllowedNetworks.Allows(key.AllowedNetworks, http.Connection.RemoteIpAddress))
             {
                 context.Succeed(requirement);
-            }
-            else
-            {
-                context.Fail(new AuthorizationFailureReason(this, "The client address is not in the key's IP allowlist."));
             }
         }
         else if (context.Resource is HttpContext { User: not ApiKeyPrincipal })

@@ -66,7 +66,9 @@ public static class AllowedNetworks
             return true;
         }
 
-        if (IPNetwork.TryParse(entry, out network))
+        // Bits set after the prefix (10.0.0.1/8) are refused (IPNetwork would clear them silently): what was meant is unclear.
+        var typed = IPAddress.TryParse(entry[..slash], out var written) ? written : null;
+        if (IPNetwork.TryParse(entry, out network) && typed is not null && typed.Equals(Mask(typed, network.PrefixLength)))
         {
             if (network.BaseAddress.IsIPv4MappedToIPv6)
             {

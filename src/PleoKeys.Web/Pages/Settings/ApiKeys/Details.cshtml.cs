@@ -85,7 +85,8 @@ public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider 
     public async Task<IActionResult> OnGetCsvAsync(Guid id)
     {
         var view = (await current.GetAsync())!;
-        var key = await db.ApiKeys.AsNoTracking().CoveringCompany(view).Where(k => k.Id == id).Select(k => new { k.Id, k.KeyId }).SingleOrDefaultAsync();
+        var key = await db.ApiKeys.AsNoTracking().ReachableFrom(view).Where(k => k.Id == id && (k.DeletedAtUtc == null || k.ReportedExposedAtUtc != null))
+            .Select(k => new { k.Id, k.KeyId }).SingleOrDefaultAsync();
         if (key is null)
         {
             return NotFound();
@@ -166,7 +167,9 @@ public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider 
     private async Task<bool> LoadAsync(Guid id)
     {
         var view = View = (await current.GetAsync())!;
-        var key = await db.ApiKeys.AsNoTracking().CoveringCompany(view).SingleOrDefaultAsync(k => k.Id == id);
+        // A key revoked because it was reported exposed stays viewable: its history and usage are what to review.
+        var key = await db.ApiKeys.AsNoTracking().ReachableFrom(view)
+            .SingleOrDefaultAsync(k => k.Id == id && (k.DeletedAtUtc == null || k.ReportedExposedAtUtc != null));
         if (key is null)
         {
             return false;
@@ -174,7 +177,7 @@ public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider 
 
         Key = key;
         _zone = TimeZoneInfo.FindSystemTimeZoneById(view.Company.TimeZoneId);
-        CanDelete = view.CanDelete(key.AccessLevel);
+        CanDelete = view.CanDelete(key.AccessLevel) && key.DeletedAtUtc is null;
         DeleteTicket = CanDelete ? tickets.Issue(DeleteModel.FormName, view) : "";
         AllowlistTicket = CanDelete ? tickets.Issue(AllowlistFormName, view) : "";
         AllowedNetworks ??= string.Join('\n', PleoKeys.Web.ApiKeys.AllowedNetworks.Split(key.AllowedNetworks).Select(n => n.ToString()));
