@@ -218,8 +218,15 @@ public sealed class UsageRecorder(IServiceScopeFactory scopes, TimeProvider time
 /// <c>vendors</c>; the path's first segment after the version for an endpoint without a scope) and the scope it
 /// requires. Made once per endpoint, so the request path only looks it up.
 /// </summary>
-public sealed record UsageEndpoint(string Name, string Group, string Scope)
+public sealed class UsageEndpoint(string name, string group, string scope)
 {
+    // Compared by reference (one instance per endpoint, cached below), so counting hashes no strings.
+    public string Name { get; } = name;
+
+    public string Group { get; } = group;
+
+    public string Scope { get; } = scope;
+
     /// <summary>Requests no endpoint served (a mistyped path).</summary>
     public static readonly UsageEndpoint Other = new("other", "other", "");
 
