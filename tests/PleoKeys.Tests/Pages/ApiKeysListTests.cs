@@ -19,7 +19,7 @@ public sealed class ApiKeysListTests(PleoKeysFactory factory) : IClassFixture<Pl
     {
         var list = await (await AdminAsync()).GetDocumentAsync("/Settings/ApiKeys");
 
-        Assert.Equal(["Name", "Key", "Access level", "Permissions", "Created", "Expires", "Last used", "Usage, 30 days"],
+        Assert.Equal(["Name", "Key", "Access level", "Permissions", "Created", "Expires", "Last used"],
             list.QuerySelectorAll("table.keys thead th").Select(th => th.Text()));
         Assert.Equal("Create API Key", list.QuerySelector("main a[href='/Settings/ApiKeys/Create']").Text());
     }
