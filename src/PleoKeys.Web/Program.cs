@@ -24,6 +24,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
 builder.Services.AddOptions<PleoKeysOptions>().BindConfiguration(PleoKeysOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<PleoKeysOptions>, PublicBaseUrlValidation>();
+builder.Services.AddSingleton<IValidateOptions<PleoKeysOptions>, UsageOptionsValidation>();
 builder.Services.AddSingleton<PublicUrls>();
 // Outside Development a Host the app does not know gets 400 (AllowedHosts, or by default PublicBaseUrl's host and loopback).
 builder.Services.Configure<Microsoft.AspNetCore.HostFiltering.HostFilteringOptions>(o =>
@@ -123,19 +124,25 @@ builder.Services.AddAuthentication(o =>
         o.ForwardDefaultSelector = c => PleoApi.IsApiPath(c.Request.Path) ? null : IdentityConstants.ApplicationScheme);
 builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ApiAuthorizationResultHandler>();
 builder.Services.AddApiRateLimiting();
+// Per-key usage counted in memory and written in batches (Api/UsageRecorder); reports of exposed keys (Api/CredentialRevocations).
+builder.Services.AddUsageRecording();
+builder.Services.AddCredentialRevocations();
 builder.Services.AddSignInRateLimiting();
 builder.Services.AddPleoOpenApi();
 
 builder.Services.AddScoped<CurrentCompany>();
 builder.Services.AddScoped<IAuthorizationHandler, ManageApiKeysHandler>();
+builder.Services.AddSingleton<IAuthorizationHandler, AllowedNetworksHandler>();
+// Every API policy carries the key's IP allowlist (AllowedNetworksRequirement): a call from elsewhere gets 403.
 var authorization = builder.Services.AddAuthorizationBuilder()
     .AddPolicy(ManageApiKeysRequirement.Policy, p => p.RequireAuthenticatedUser().AddRequirements(new ManageApiKeysRequirement()))
-    .AddPolicy(PleoApi.AnyKeyPolicy, p => p.RequireAuthenticatedUser());
+    .AddPolicy(PleoApi.AnyKeyPolicy, p => p.RequireAuthenticatedUser().AddRequirements(AllowedNetworksRequirement.Instance));
 foreach (var scope in Scopes.All)
 {
     authorization.AddPolicy(PleoApi.ScopePolicy(scope.Value), p => p
         .RequireAuthenticatedUser()
-        .RequireClaim(ApiKeyDefaults.ScopeClaim, scope.Value));
+        .RequireClaim(ApiKeyDefaults.ScopeClaim, scope.Value)
+        .AddRequirements(AllowedNetworksRequirement.Instance));
 }
 
 builder.Services.AddRazorPages(o =>
@@ -195,6 +202,8 @@ app.UseWhen(c => PleoApi.IsApiPath(c.Request.Path), b => b.UseStatusCodePages())
 app.UseStaticFiles();
 app.UseRequestLocalization();
 app.UseRouting();
+// Counts each API request against its key once the rest has answered (the final 401, 403 or 429 included).
+app.UseUsageRecording();
 app.UseAuthentication();
 app.UseAuthorization();
 // After authorization, so the API key's identity is known and the limit is per key.
@@ -204,6 +213,7 @@ app.UseRateLimitHeaders();
 // ---- Endpoints ----
 app.MapRazorPages();
 app.MapPleoApi();
+app.MapCredentialRevocations();
 app.MapOpenApi();
 
 app.Run();

@@ -56,6 +56,12 @@ public sealed class EveryPageCleanTests(BrowserFixture fixture, ITestOutputHelpe
         await admin.WaitForLoadStateAsync(LoadState.NetworkIdle);
         var details = admin.Url;
         await VisitAsync(admin, new Uri(details).PathAndQuery, "key details");
+        // Issue 15: the usage chart and its table, and the allowlist form with a field error.
+        await admin.GetByText("Show the numbers as a table").ClickAsync();
+        await AssertAccessibleAsync(admin, $"the key's usage table at {width} px");
+        await admin.GetByLabel("Allowed addresses").FillAsync("10.0.0.1/8");
+        await SubmitAndCheckAsync(admin, "Save allowlist", "key details with an allowlist error");
+        await Expect(admin.Locator("#allowlist-error")).Not.ToBeEmptyAsync();
         await admin.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
         await Expect(admin.GetByRole(AriaRole.Dialog)).ToBeVisibleAsync();
         await AssertAccessibleAsync(admin, $"the delete dialog at {width} px");

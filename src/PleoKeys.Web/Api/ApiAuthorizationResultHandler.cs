@@ -21,6 +21,14 @@ public sealed class ApiAuthorizationResultHandler : IAuthorizationMiddlewareResu
 
     private static Task ForbidWithMissingScopeAsync(HttpContext context, PolicyAuthorizationResult authorizeResult)
     {
+        if (authorizeResult.AuthorizationFailure?.FailedRequirements.OfType<AllowedNetworksRequirement>().Any() == true)
+        {
+            var address = context.Connection.RemoteIpAddress is { } ip ? ApiKeys.AllowedNetworks.Normalize(ip).ToString() : "an unknown address";
+            return ApiKeyAuthenticationHandler.WriteProblemAsync(context, StatusCodes.Status403Forbidden, "Address not allowed",
+                $"This API key may be used only from the addresses in its IP allowlist, and this request came from {address}. " +
+                "An Admin can change the allowlist on the key's page under Settings → API Keys.");
+        }
+
         var missing = authorizeResult.AuthorizationFailure?.FailedRequirements
             .OfType<ClaimsAuthorizationRequirement>()
             .Where(r => r.ClaimType == ApiKeyDefaults.ScopeClaim)

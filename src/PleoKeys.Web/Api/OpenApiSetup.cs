@@ -32,6 +32,12 @@ public static class OpenApiSetup
             });
             o.AddOperationTransformer((operation, context, _) =>
             {
+                // An endpoint anyone may call (reporting exposed keys) asks for no key.
+                if (context.Description.ActionDescriptor.EndpointMetadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any())
+                {
+                    return Task.CompletedTask;
+                }
+
                 var scope = context.Description.ActionDescriptor.EndpointMetadata.OfType<RequiredScopeMetadata>().FirstOrDefault()?.Scope;
                 operation.Security ??= [];
                 operation.Security.Add(new OpenApiSecurityRequirement

@@ -80,4 +80,13 @@ public sealed class PleoKeysOptions
     /// the app prints (see <see cref="PublicUrls"/>). Unset, the address the server listens on.
     /// </summary>
     public string? PublicBaseUrl { get; set; }
+
+    /// <summary>
+    /// How often each instance adds the API usage it counted in memory to the database (Api/UsageRecorder); a crash
+    /// loses at most this much. One minute by default.
+    /// </summary>
+    public TimeSpan UsageFlushInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Reports a client address may send to POST /v1/credential-revocations per minute before it gets 429.</summary>
+    public int CredentialRevocationsPerMinutePerClient { get; set; } = 10;
 }

@@ -17,7 +17,7 @@ public sealed class EfKeyStore(IServiceScopeFactory scopes) : IKeyStore
                 k.Id, k.KeyId, k.SecretHash, k.Last4, k.Environment, k.AccessLevel, k.CompanyId, k.OrganisationId,
                 k.Scopes, k.CreatedAtUtc, k.ExpiresAtUtc, k.DeletedAtUtc, k.Company.TimeZoneId, k.Name, k.InstallationActivatedAtUtc,
                 CompanyName = k.Company.Name, k.Company.ApiKeyAccess,
-                k.RolledAtUtc, k.SecretStopsAtUtc, k.SecretDigest, k.DigestSecretId,
+                k.RolledAtUtc, k.SecretStopsAtUtc, k.SecretDigest, k.DigestSecretId, k.AllowedNetworks,
             })
             .SingleOrDefaultAsync(ct);
         return row is null

@@ -48,6 +48,9 @@ public sealed record KeySnapshot(
 
     /// <summary>The id of the server secret <see cref="Digest"/> was made under.</summary>
     public string? DigestSecretId { get; init; }
+
+    /// <summary>The key's IP allowlist (<see cref="ApiKeys.AllowedNetworks"/>); empty, any address.</summary>
+    public System.Net.IPNetwork[] AllowedNetworks { get; init; } = [];
 }
 
 /// <summary>The key rows as verification sees them.</summary>

@@ -21,6 +21,8 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
     public DbSet<KeyReveal> KeyReveals => Set<KeyReveal>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<KeyReminder> KeyReminders => Set<KeyReminder>();
+    public DbSet<KeyUsageHour> KeyUsageHours => Set<KeyUsageHour>();
+    public DbSet<KeyUsageAddress> KeyUsageAddresses => Set<KeyUsageAddress>();
     public DbSet<Employee> Employees => Set<Employee>();
     public DbSet<Vendor> Vendors => Set<Vendor>();
     public DbSet<Account> Accounts => Set<Account>();
@@ -140,6 +142,8 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
             e.HasIndex(k => k.RolledAtUtc);
             e.HasIndex(k => new { k.SecretEndAuditedAtUtc, k.SecretStopsAtUtc });
             e.HasIndex(k => k.ReplacedByKeyId);
+            // Up to 50 entries of at most 43 characters (a full IPv6 CIDR), separated by spaces.
+            e.Property(k => k.AllowedNetworks).HasMaxLength(2200);
             e.Ignore(k => k.Fingerprint);
         });
         builder.Entity<KeyReveal>(e =>
@@ -162,6 +166,24 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
             e.Property(r => r.LastError).HasMaxLength(500);
             // Each scan reads the reminders due to be (re)tried.
             e.HasIndex(r => r.NextAttemptAtUtc);
+        });
+        builder.Entity<KeyUsageHour>(e =>
+        {
+            // One row per key, hour, endpoint and outcome: every instance's flush adds to it (INSERT … ON CONFLICT).
+            e.HasKey(u => new { u.ApiKeyId, u.HourUtc, u.Endpoint, u.Outcome });
+            e.HasOne<ApiKey>().WithMany().HasForeignKey(u => u.ApiKeyId);
+            e.Property(u => u.Endpoint).HasMaxLength(100);
+            e.Property(u => u.EndpointGroup).HasMaxLength(32);
+            e.Property(u => u.Scope).HasMaxLength(32);
+            // The prune deletes by age.
+            e.HasIndex(u => u.HourUtc);
+        });
+        builder.Entity<KeyUsageAddress>(e =>
+        {
+            e.HasKey(a => new { a.ApiKeyId, a.Address });
+            e.HasOne<ApiKey>().WithMany().HasForeignKey(a => a.ApiKeyId);
+            e.Property(a => a.Address).HasMaxLength(64);
+            e.HasIndex(a => a.LastSeenUtc);
         });
         builder.Entity<AuditEvent>(e =>
         {

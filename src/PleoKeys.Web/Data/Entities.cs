@@ -156,6 +156,18 @@ public sealed class ApiKey
     /// <summary>Set when the end of a rolled key's secret was written to the audit trail (once, by whichever instance got there first).</summary>
     public DateTime? SecretEndAuditedAtUtc { get; set; }
 
+    /// <summary>
+    /// The IP allowlist: addresses and CIDR ranges in their canonical form (<see cref="ApiKeys.AllowedNetworks"/>),
+    /// space-separated; empty, the key works from anywhere. A call from elsewhere is refused with 403.
+    /// </summary>
+    public string AllowedNetworks { get; set; } = "";
+
+    /// <summary>
+    /// When the key was revoked because someone reported it as exposed (POST /v1/credential-revocations); the API Keys
+    /// list shows a banner for it until an Admin dismisses it.
+    /// </summary>
+    public DateTime? ReportedExposedAtUtc { get; set; }
+
     public string Fingerprint => ApiKeyFormat.Fingerprint(Environment, KeyId, Last4);
 }
 
@@ -229,6 +241,63 @@ public sealed class KeyReminder
     public string? LastError { get; set; }
 }
 
+/// <summary>The outcome buckets of a key's recorded API requests.</summary>
+public enum UsageOutcome
+{
+    /// <summary>1xx, 2xx and 3xx.</summary>
+    Success,
+
+    /// <summary>401 and 403.</summary>
+    Denied,
+
+    /// <summary>429.</summary>
+    RateLimited,
+
+    /// <summary>Any other 4xx.</summary>
+    ClientError,
+
+    /// <summary>5xx.</summary>
+    ServerError,
+}
+
+/// <summary>
+/// A key's API requests in one UTC hour to one endpoint with one outcome (see <see cref="Api.UsageRecorder"/>): counted
+/// in memory and added here in batches by every instance, so instances add up. Kept 90 days.
+/// </summary>
+public sealed class KeyUsageHour
+{
+    public Guid ApiKeyId { get; set; }
+
+    /// <summary>The start of the hour, UTC.</summary>
+    public DateTime HourUtc { get; set; }
+
+    /// <summary>The route, such as <c>GET /v1/vendors</c>; <c>other</c> for a path no endpoint serves.</summary>
+    public string Endpoint { get; set; } = "";
+
+    /// <summary>The scope's resource (<c>vendors</c>, <c>accounts</c>, …), or the path's first segment for an endpoint without a scope.</summary>
+    public string EndpointGroup { get; set; } = "";
+
+    /// <summary>The scope the endpoint requires; empty when any key may call it.</summary>
+    public string Scope { get; set; } = "";
+
+    public UsageOutcome Outcome { get; set; }
+
+    public long Requests { get; set; }
+}
+
+/// <summary>An address a key was used from (authenticated requests only), with when it was first and last seen. Kept 90 days after last seen.</summary>
+public sealed class KeyUsageAddress
+{
+    public Guid ApiKeyId { get; set; }
+
+    /// <summary>The client address after the forwarded-headers rules; an IPv4-mapped IPv6 address is written as IPv4.</summary>
+    public string Address { get; set; } = "";
+
+    public DateTime FirstSeenUtc { get; set; }
+    public DateTime LastSeenUtc { get; set; }
+    public long Requests { get; set; }
+}
+
 /// <summary>Append-only: the application inserts audit rows and never updates or deletes them.</summary>
 public sealed class AuditEvent
 {
@@ -251,6 +320,12 @@ public static class AuditActions
     public const string KeyRolled = "api-key.rolled";
     public const string KeySecretEnded = "api-key.secret-ended";
     public const string KeyAuthFailures = "api-key.auth-failures";
+
+    /// <summary>Revoked because someone reported it as exposed (POST /v1/credential-revocations).</summary>
+    public const string KeyReportedExposed = "api-key.reported-exposed";
+
+    /// <summary>The key's IP allowlist was changed (detail: the new list).</summary>
+    public const string KeyAllowlistChanged = "api-key.allowlist-changed";
 
     /// <summary>The operator command switched a company's API key access (detail: old → new, keys suspended or restored).</summary>
     public const string ApiKeyAccessSwitched = "company.api-key-access-switched";

@@ -206,7 +206,9 @@ public abstract class FormPromiseContract<TFactory>(TFactory factory) : IClassFi
         var document = form == "details dialog"
             ? await admin.GetDocumentAsync($"/Settings/ApiKeys/Details/{row.Id}")
             : await admin.GetDocumentAsync($"/Settings/ApiKeys/Delete/{row.Id}");
-        var deleteForm = document.Form($"form[method=post][action='/Settings/ApiKeys/Delete/{row.Id}'], main form[method=post]");
+        // The delete form by its action first: Details has other forms (the IP allowlist) before the dialog.
+        var deleteForm = (AngleSharp.Html.Dom.IHtmlFormElement?)document.QuerySelector($"form[method=post][action='/Settings/ApiKeys/Delete/{row.Id}']")
+            ?? document.Form("main form[method=post]");
 
         await admin.SwitchCompanyAsync(DemoData.NordicCoffeeAbId);
         var submitted = await admin.SubmitAsync(deleteForm);

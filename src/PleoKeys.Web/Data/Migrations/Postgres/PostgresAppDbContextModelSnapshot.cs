@@ -217,6 +217,11 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<string>("AllowedNetworks")
+                        .IsRequired()
+                        .HasMaxLength(2200)
+                        .HasColumnType("character varying(2200)");
+
                     b.Property<int>("ChangeCount")
                         .HasColumnType("integer");
 
@@ -291,6 +296,9 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
 
                     b.Property<Guid?>("ReplacedByKeyId")
                         .HasColumnType("uuid");
+
+                    b.Property<DateTime?>("ReportedExposedAtUtc")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTime?>("RolledAtUtc")
                         .HasColumnType("timestamp with time zone");
@@ -627,6 +635,67 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
                     b.ToTable("KeyReveals");
                 });
 
+            modelBuilder.Entity("PleoKeys.Web.Data.KeyUsageAddress", b =>
+                {
+                    b.Property<Guid>("ApiKeyId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Address")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("FirstSeenUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("LastSeenUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ApiKeyId", "Address");
+
+                    b.HasIndex("LastSeenUtc");
+
+                    b.ToTable("KeyUsageAddresses");
+                });
+
+            modelBuilder.Entity("PleoKeys.Web.Data.KeyUsageHour", b =>
+                {
+                    b.Property<Guid>("ApiKeyId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("HourUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Endpoint")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("EndpointGroup")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.HasKey("ApiKeyId", "HourUtc", "Endpoint", "Outcome");
+
+                    b.HasIndex("HourUtc");
+
+                    b.ToTable("KeyUsageHours");
+                });
+
             modelBuilder.Entity("PleoKeys.Web.Data.Membership", b =>
                 {
                     b.Property<int>("Id")
@@ -800,6 +869,24 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
                     b.HasOne("PleoKeys.Web.Data.ApiKey", null)
                         .WithOne()
                         .HasForeignKey("PleoKeys.Web.Data.KeyReveal", "ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PleoKeys.Web.Data.KeyUsageAddress", b =>
+                {
+                    b.HasOne("PleoKeys.Web.Data.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PleoKeys.Web.Data.KeyUsageHour", b =>
+                {
+                    b.HasOne("PleoKeys.Web.Data.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("ApiKeyId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

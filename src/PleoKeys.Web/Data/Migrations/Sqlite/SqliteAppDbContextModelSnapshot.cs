@@ -206,6 +206,11 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AllowedNetworks")
+                        .IsRequired()
+                        .HasMaxLength(2200)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("ChangeCount")
                         .HasColumnType("INTEGER");
 
@@ -279,6 +284,9 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<Guid?>("ReplacedByKeyId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ReportedExposedAtUtc")
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("RolledAtUtc")
@@ -614,6 +622,67 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
                     b.ToTable("KeyReveals");
                 });
 
+            modelBuilder.Entity("PleoKeys.Web.Data.KeyUsageAddress", b =>
+                {
+                    b.Property<Guid>("ApiKeyId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Address")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("FirstSeenUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastSeenUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ApiKeyId", "Address");
+
+                    b.HasIndex("LastSeenUtc");
+
+                    b.ToTable("KeyUsageAddresses");
+                });
+
+            modelBuilder.Entity("PleoKeys.Web.Data.KeyUsageHour", b =>
+                {
+                    b.Property<Guid>("ApiKeyId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("HourUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Endpoint")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EndpointGroup")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ApiKeyId", "HourUtc", "Endpoint", "Outcome");
+
+                    b.HasIndex("HourUtc");
+
+                    b.ToTable("KeyUsageHours");
+                });
+
             modelBuilder.Entity("PleoKeys.Web.Data.Membership", b =>
                 {
                     b.Property<int>("Id")
@@ -785,6 +854,24 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
                     b.HasOne("PleoKeys.Web.Data.ApiKey", null)
                         .WithOne()
                         .HasForeignKey("PleoKeys.Web.Data.KeyReveal", "ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PleoKeys.Web.Data.KeyUsageAddress", b =>
+                {
+                    b.HasOne("PleoKeys.Web.Data.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PleoKeys.Web.Data.KeyUsageHour", b =>
+                {
+                    b.HasOne("PleoKeys.Web.Data.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("ApiKeyId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -56,7 +56,14 @@ public class CreateModel(
         public string? CustomDate { get; set; }
         public string? AccessLevel { get; set; } = "Company";
         public List<string> Scopes { get; set; } = [];
+
+        /// <summary>The optional IP allowlist, as typed (see <see cref="ApiKeys.AllowedNetworks"/>).</summary>
+        public string? AllowedNetworks { get; set; }
     }
+
+    /// <summary>Every message of a field (the allowlist has one per bad entry).</summary>
+    public IEnumerable<string> ErrorsOf(string key) =>
+        ModelState.TryGetValue(key, out var entry) ? entry.Errors.Select(e => e.ErrorMessage) : [];
 
     public bool HasError(string key) =>
         ModelState.TryGetValue(key, out var entry) && entry.Errors.Count > 0;
@@ -129,6 +136,12 @@ public class CreateModel(
             ModelState.AddModelError("Input.Scopes", $"Unknown permission: {shown}. Choose from the list.");
         }
 
+        var networks = PleoKeys.Web.ApiKeys.AllowedNetworks.Parse(Input.AllowedNetworks, out var networkProblems);
+        foreach (var problem in networkProblems)
+        {
+            ModelState.AddModelError("Input.AllowedNetworks", problem);
+        }
+
         if (!ModelState.IsValid)
         {
             // The form comes back with its messages, as 400 so a client or a proxy sees the rejection.
@@ -171,6 +184,7 @@ public class CreateModel(
             CreatedByName = View.UserName,
             ExpiresAtUtc = Expiry.EndOfDayUtc(expiresOn!.Value, zone),
             SubmissionId = ticket.SubmissionId,
+            AllowedNetworks = PleoKeys.Web.ApiKeys.AllowedNetworks.Join(networks!),
         };
         db.ApiKeys.Add(row);
         db.KeyReveals.Add(reveals.Create(row.Id, View.UserId, SessionStamp, key.Key));
@@ -184,7 +198,7 @@ public class CreateModel(
             CompanyId = View.Company.Id,
             ApiKeyId = row.Id,
             KeyFingerprint = row.Fingerprint,
-            Detail = string.Create(CultureInfo.InvariantCulture, $"{row.AccessLevel} key \"{KeyName.Isolate(row.Name)}\" with {row.Scopes}, expires {expiresOn:yyyy-MM-dd}"),
+            Detail = string.Create(CultureInfo.InvariantCulture, $"{row.AccessLevel} key \"{KeyName.Isolate(row.Name)}\" with {row.Scopes}, expires {expiresOn:yyyy-MM-dd}{(row.AllowedNetworks.Length > 0 ? ", only from " + row.AllowedNetworks : "")}"),
         });
         await using var transaction = await db.Database.BeginTransactionAsync();
         try

@@ -1,14 +1,53 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
+using PleoKeys.Web.Api;
 using PleoKeys.Web.ApiKeys;
 using PleoKeys.Web.Auth;
 using PleoKeys.Web.Data;
 
 namespace PleoKeys.Web.Pages.Settings.ApiKeys;
 
-public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider time, FormTickets tickets) : PageModel
+public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider time, FormTickets tickets, KeyRevocation revocation) : PageModel
 {
+    public const string AllowlistFormName = "key-allowlist";
+
+    /// <summary>Unused scopes are suggested once the key has been in use this long (the issue's 7 days).</summary>
+    public static readonly TimeSpan UnusedScopesAfter = TimeSpan.FromDays(7);
+
+    /// <summary>The ticket the allowlist form carries.</summary>
+    public string AllowlistTicket { get; private set; } = "";
+
+    [BindProperty(Name = FormTicket.FieldName)]
+    public string? Ticket { get; set; }
+
+    /// <summary>The allowlist as typed: entries separated by line breaks, spaces or commas.</summary>
+    [BindProperty]
+    public string? AllowedNetworks { get; set; }
+
+    [TempData]
+    public string? StatusMessage { get; set; }
+
+    /// <summary>The last 30 days (company days), oldest first.</summary>
+    public IReadOnlyList<UsageDay> Days { get; private set; } = [];
+
+    public UsageChart Chart { get; private set; } = null!;
+
+    public long TotalRequests { get; private set; }
+
+    public IReadOnlyList<(string Endpoint, long Requests, long Refused)> TopEndpoints { get; private set; } = [];
+
+    public IReadOnlyList<(string Address, DateTime FirstSeenUtc, DateTime LastSeenUtc, long Requests)> Addresses { get; private set; } = [];
+
+    /// <summary>Scopes the key holds but never used in its recorded history, once it has been in use 7 days; null before.</summary>
+    public IReadOnlyList<string>? UnusedScopes { get; private set; }
+
+    /// <summary>The scopes it did use, for "Roll with only the scopes it uses".</summary>
+    public IReadOnlyList<string> UsedScopes { get; private set; } = [];
+
+    /// <summary>How many days of recorded history the unused scopes are judged on.</summary>
+    public int HistoryDays { get; private set; }
+
     /// <summary>The ticket the delete dialog's form carries (see <see cref="DeleteModel"/>).</summary>
     public string DeleteTicket { get; private set; } = "";
 
@@ -27,23 +66,121 @@ public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider 
 
     public DateTime NowUtc { get; private set; }
 
+    public CompanyView View { get; private set; } = null!;
+
+    public bool HasAllowlistError => AllowlistErrors.Any();
+
+    /// <summary>Every problem with the submitted allowlist, one per bad entry.</summary>
+    public IEnumerable<string> AllowlistErrors =>
+        ModelState.TryGetValue(nameof(AllowedNetworks), out var entry) ? entry.Errors.Select(e => e.ErrorMessage) : [];
+
     private TimeZoneInfo _zone = TimeZoneInfo.Utc;
 
     public DateTime Local(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(utc, _zone);
 
-    public async Task<IActionResult> OnGetAsync(Guid id)
+    public async Task<IActionResult> OnGetAsync(Guid id) =>
+        await LoadAsync(id) ? Page() : NotFound();
+
+    /// <summary>The key's daily usage as CSV: every day of the recorded history (90 days), oldest first.</summary>
+    public async Task<IActionResult> OnGetCsvAsync(Guid id)
     {
         var view = (await current.GetAsync())!;
-        var key = await db.ApiKeys.AsNoTracking().CoveringCompany(view).SingleOrDefaultAsync(k => k.Id == id);
+        var key = await db.ApiKeys.AsNoTracking().ReachableFrom(view).Where(k => k.Id == id && (k.DeletedAtUtc == null || k.ReportedExposedAtUtc != null))
+            .Select(k => new { k.Id, k.KeyId }).SingleOrDefaultAsync();
         if (key is null)
         {
             return NotFound();
         }
 
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(view.Company.TimeZoneId);
+        var today = Expiry.Today(time, zone);
+        var days = (await KeyUsage.DailyAsync(db, [key.Id], KeyUsage.FirstDay(today, (int)UsageRecorder.Retention.TotalDays), today, zone))[key.Id];
+        return File(System.Text.Encoding.UTF8.GetBytes(KeyUsage.Csv(days)), "text/csv; charset=utf-8",
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"api-key-{key.KeyId}-daily-usage-{today:yyyy-MM-dd}.csv"));
+    }
+
+    /// <summary>
+    /// Saves the key's IP allowlist. A key change like a roll (<see cref="ApiKey.MarkChanged"/> and
+    /// <see cref="KeyRevocation"/>), so every instance applies it on the key's next request.
+    /// </summary>
+    public async Task<IActionResult> OnPostAllowlistAsync(Guid id)
+    {
+        var view = (await current.GetAsync())!;
+        var ticket = tickets.Read(AllowlistFormName, Ticket, view);
+        var key = await db.ApiKeys.CoveringCompany(view).SingleOrDefaultAsync(k => k.Id == id);
+        if (key is null)
+        {
+            return NotFound();
+        }
+
+        if (!view.CanDelete(key.AccessLevel))
+        {
+            return Forbid();
+        }
+
+        if (ticket is null || ticket.CompanyId != view.Company.Id)
+        {
+            ModelState.AddModelError(nameof(AllowedNetworks), "This form has expired or was opened for another company. Nothing was saved; check the list and save again.");
+        }
+
+        var networks = PleoKeys.Web.ApiKeys.AllowedNetworks.Parse(AllowedNetworks, out var problems);
+        foreach (var problem in problems)
+        {
+            ModelState.AddModelError(nameof(AllowedNetworks), problem);
+        }
+
+        if (!ModelState.IsValid)
+        {
+            await LoadAsync(id);
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Page();
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var stored = PleoKeys.Web.ApiKeys.AllowedNetworks.Join(networks!);
+        if (stored != key.AllowedNetworks)
+        {
+            key.AllowedNetworks = stored;
+            key.MarkChanged(now);
+            db.AuditEvents.Add(new AuditEvent
+            {
+                AtUtc = now,
+                Action = AuditActions.KeyAllowlistChanged,
+                ActorUserId = view.UserId,
+                ActorName = view.UserName,
+                IpAddress = HttpContext.Connection.RemoteIpAddress?.ToString(),
+                CompanyId = view.Company.Id,
+                ApiKeyId = key.Id,
+                KeyFingerprint = key.Fingerprint,
+                Detail = stored.Length == 0 ? "any address" : stored,
+            });
+            await db.SaveChangesAsync();
+            await revocation.KeyChangedAsync(key.KeyId);
+        }
+
+        StatusMessage = stored.Length == 0
+            ? $"API key “{KeyName.Isolate(key.Name)}” works from any address."
+            : $"API key “{KeyName.Isolate(key.Name)}” now works only from {networks!.Count} allowed address{(networks.Count == 1 ? "" : "es or ranges")}.";
+        return RedirectToPage(new { id });
+    }
+
+    private async Task<bool> LoadAsync(Guid id)
+    {
+        var view = View = (await current.GetAsync())!;
+        // A key revoked because it was reported exposed stays viewable: its history and usage are what to review.
+        var key = await db.ApiKeys.AsNoTracking().ReachableFrom(view)
+            .SingleOrDefaultAsync(k => k.Id == id && (k.DeletedAtUtc == null || k.ReportedExposedAtUtc != null));
+        if (key is null)
+        {
+            return false;
+        }
+
         Key = key;
         _zone = TimeZoneInfo.FindSystemTimeZoneById(view.Company.TimeZoneId);
-        CanDelete = view.CanDelete(key.AccessLevel);
+        CanDelete = view.CanDelete(key.AccessLevel) && key.DeletedAtUtc is null;
         DeleteTicket = CanDelete ? tickets.Issue(DeleteModel.FormName, view) : "";
+        AllowlistTicket = CanDelete ? tickets.Issue(AllowlistFormName, view) : "";
+        AllowedNetworks ??= string.Join('\n', PleoKeys.Web.ApiKeys.AllowedNetworks.Split(key.AllowedNetworks).Select(n => n.ToString()));
         AccessText = key.AccessLevel == AccessLevel.Organisation
             ? $"Organisation (all entities of {view.OrganisationName})"
             : $"This entity ({view.Company.Name})";
@@ -76,8 +213,49 @@ public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider 
             AuditActions.KeyAuthFailures => $"Failed authentications: {e.Detail} (from {e.IpAddress})",
             AuditActions.KeyRolled => $"Rolled by {KeyName.Isolate(e.ActorName)} from {e.IpAddress}: {e.Detail}",
             AuditActions.KeySecretEnded => "The old secret stopped working",
+            AuditActions.KeyReportedExposed => $"Revoked: reported as exposed (report from {e.IpAddress})",
+            AuditActions.KeyAllowlistChanged => $"IP allowlist set to {e.Detail} by {KeyName.Isolate(e.ActorName)}",
+            AuditActions.KeyDeleted => $"Deleted by {KeyName.Isolate(e.ActorName)}",
             _ => $"{e.Action} by {KeyName.Isolate(e.ActorName)}",
         })).ToList();
-        return Page();
+        await LoadUsageAsync(key);
+        return true;
+    }
+
+    private async Task LoadUsageAsync(ApiKey key)
+    {
+        var today = Expiry.Today(time, _zone);
+        var firstDay = KeyUsage.FirstDay(today, KeyUsage.ChartDays);
+        Days = (await KeyUsage.DailyAsync(db, [key.Id], firstDay, today, _zone))[key.Id];
+        Chart = new UsageChart(Days);
+        TotalRequests = Days.Sum(d => d.Total);
+
+        var since = TimeZoneInfo.ConvertTimeToUtc(firstDay.ToDateTime(TimeOnly.MinValue), _zone);
+        var usage = db.KeyUsageHours.AsNoTracking().Where(u => u.ApiKeyId == key.Id);
+        TopEndpoints = (await usage.Where(u => u.HourUtc >= since)
+                .GroupBy(u => new { u.Endpoint, Refused = u.Outcome == UsageOutcome.Denied })
+                .Select(g => new { g.Key.Endpoint, g.Key.Refused, Requests = g.Sum(u => u.Requests) })
+                .ToListAsync())
+            .GroupBy(r => r.Endpoint)
+            .Select(g => (g.Key, g.Sum(r => r.Requests), g.Where(r => r.Refused).Sum(r => r.Requests)))
+            .OrderByDescending(e => e.Item2).ThenBy(e => e.Key, StringComparer.Ordinal)
+            .Take(10).ToList();
+        Addresses = (await db.KeyUsageAddresses.AsNoTracking().Where(a => a.ApiKeyId == key.Id)
+                .OrderByDescending(a => a.LastSeenUtc).Take(20)
+                .Select(a => new { a.Address, a.FirstSeenUtc, a.LastSeenUtc, a.Requests })
+                .ToListAsync())
+            .Select(a => (a.Address, a.FirstSeenUtc, a.LastSeenUtc, a.Requests)).ToList();
+
+        // "In use" from its first call that got through; a scope counts as used by any call its endpoint let in.
+        var firstUse = await usage.Where(u => u.Outcome == UsageOutcome.Success).MinAsync(u => (DateTime?)u.HourUtc);
+        if (firstUse is { } first && NowUtc - first >= UnusedScopesAfter)
+        {
+            var used = await usage.Where(u => u.Scope != "" && u.Outcome != UsageOutcome.Denied && u.Outcome != UsageOutcome.RateLimited)
+                .Select(u => u.Scope).Distinct().ToListAsync();
+            var held = Scopes.Split(key.Scopes);
+            UsedScopes = [.. held.Where(used.Contains)];
+            UnusedScopes = [.. held.Where(s => !used.Contains(s))];
+            HistoryDays = (int)Math.Min(UsageRecorder.Retention.TotalDays, (NowUtc - first).TotalDays);
+        }
     }
 }

@@ -47,7 +47,18 @@ public class IndexModel(AppDbContext db, CurrentCompany current, TimeProvider ti
 
         /// <summary>The user may roll (renew) this key: the same reach as deleting it.</summary>
         public bool CanRenew { get; init; }
+
+        /// <summary>The IP allowlist in its stored form (space-separated ranges); empty, any address.</summary>
+        public string AllowedNetworks { get; init; } = "";
+
+        /// <summary>The key's requests per day over the last 30 days, oldest first.</summary>
+        public IReadOnlyList<UsageDay> Usage { get; init; } = [];
     }
+
+    /// <summary>Keys revoked in the last 30 days because someone reported them exposed (the banner), newest first.</summary>
+    public IReadOnlyList<(Guid Id, string Name, string Fingerprint, DateTime ReportedAt)> ReportedExposed { get; private set; } = [];
+
+    public const int ReportedExposedBannerDays = 30;
 
     public async Task OnGetAsync(int p = 1)
     {
@@ -95,7 +106,7 @@ public class IndexModel(AppDbContext db, CurrentCompany current, TimeProvider ti
             .Select(k => new
             {
                 k.Id, k.Name, k.Environment, k.KeyId, k.Last4, k.AccessLevel, k.Scopes, k.CreatedAtUtc,
-                k.CreatedByName, k.ExpiresAtUtc, k.LastUsedAtUtc, k.LastUsedIp, k.SecretStopsAtUtc,
+                k.CreatedByName, k.ExpiresAtUtc, k.LastUsedAtUtc, k.LastUsedIp, k.SecretStopsAtUtc, k.AllowedNetworks,
             })
             .ToListAsync();
 
@@ -105,6 +116,16 @@ public class IndexModel(AppDbContext db, CurrentCompany current, TimeProvider ti
                 .Select(k => new { ReplacedBy = k.ReplacedByKeyId!.Value, k.Environment, k.KeyId, k.Last4, Stops = k.SecretStopsAtUtc!.Value })
                 .ToListAsync())
             .ToDictionary(k => k.ReplacedBy);
+
+        var today = Expiry.Today(time, zone);
+        var usage = await KeyUsage.DailyAsync(db, ids, KeyUsage.FirstDay(today, KeyUsage.ChartDays), today, zone);
+        var reportedSince = now.AddDays(-ReportedExposedBannerDays);
+        ReportedExposed = (await db.ApiKeys.AsNoTracking().ReachableFrom(View).Where(k => k.ReportedExposedAtUtc > reportedSince)
+                .OrderByDescending(k => k.ReportedExposedAtUtc).Take(10)
+                .Select(k => new { k.Id, k.Name, k.Environment, k.KeyId, k.Last4, Reported = k.ReportedExposedAtUtc!.Value })
+                .ToListAsync())
+            .Select(k => (k.Id, k.Name, ApiKeyFormat.Fingerprint(k.Environment, k.KeyId, k.Last4), TimeZoneInfo.ConvertTimeFromUtc(k.Reported, zone)))
+            .ToList();
 
         Keys = rows.Select(k => new KeyRow(
             k.Id, k.Name, ApiKeyFormat.Fingerprint(k.Environment, k.KeyId, k.Last4), k.AccessLevel,
@@ -117,6 +138,8 @@ public class IndexModel(AppDbContext db, CurrentCompany current, TimeProvider ti
             OldSecretStops = old is not null && old.Stops > now ? TimeZoneInfo.ConvertTimeFromUtc(old.Stops, zone) : null,
             CanRenew = View.CanDelete(k.AccessLevel),
             SecretStops = k.SecretStopsAtUtc is { } own ? TimeZoneInfo.ConvertTimeFromUtc(own, zone) : null,
+            AllowedNetworks = k.AllowedNetworks,
+            Usage = usage[k.Id],
         }).ToList();
     }
 }

@@ -74,7 +74,20 @@ public class RollModel(
         public string? Expiration { get; set; }
         public string? CustomDate { get; set; }
         public string? Grace { get; set; } = "24h";
+
+        /// <summary>The new key's scopes: the old key's, or fewer ("Roll with only the scopes it uses" on Details).</summary>
+        public List<string> Scopes { get; set; } = [];
+
+        /// <summary>Set by the form that offers the scopes, so "none ticked" is told apart from a post without the field.</summary>
+        public bool ScopesOffered { get; set; }
+
+        /// <summary>The new key's IP allowlist, as typed; null (not posted) keeps the old key's.</summary>
+        public string? AllowedNetworks { get; set; }
     }
+
+    /// <summary>Every message of a field (the allowlist has one per bad entry).</summary>
+    public IEnumerable<string> ErrorsOf(string key) =>
+        ModelState.TryGetValue(key, out var entry) ? entry.Errors.Select(e => e.ErrorMessage) : [];
 
     public bool HasError(string key) =>
         ModelState.TryGetValue(key, out var entry) && entry.Errors.Count > 0;
@@ -85,7 +98,8 @@ public class RollModel(
 
     public DateTime Local(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(utc, _zone);
 
-    public async Task<IActionResult> OnGetAsync(Guid id)
+    /// <param name="scopes">Narrower scopes to pre-fill (Details' "Roll with only the scopes it uses"); only ones the key holds are kept.</param>
+    public async Task<IActionResult> OnGetAsync(Guid id, [FromQuery(Name = "scopes")] string[]? scopes = null)
     {
         await LoadViewAsync(id);
         var key = await db.ApiKeys.AsNoTracking().CoveringCompany(View).SingleOrDefaultAsync(k => k.Id == id);
@@ -108,6 +122,10 @@ public class RollModel(
 
         // Renew means "the same again": the length the key had, from today.
         (Input.Expiration, Input.CustomDate) = ExpirationField.SameLength(key.CreatedAtUtc, key.ExpiresAtUtc, _zone, Today);
+        var held = PleoKeys.Web.ApiKeys.Scopes.Split(key.Scopes);
+        var narrower = (scopes ?? []).Where(held.Contains).ToList();
+        Input.Scopes = narrower.Count > 0 ? narrower : [.. held];
+        Input.AllowedNetworks = string.Join('\n', AllowedNetworks.Split(key.AllowedNetworks).Select(n => n.ToString()));
         return Page();
     }
 
@@ -166,6 +184,24 @@ public class RollModel(
             ModelState.AddModelError("Input.Grace", "Choose when the old secret stops working.");
         }
 
+        // The new key holds the old key's scopes or fewer: a roll never widens a key.
+        var heldScopes = PleoKeys.Web.ApiKeys.Scopes.Split(key.Scopes);
+        var chosenScopes = Input.ScopesOffered
+            ? Input.Scopes.Where(s => !string.IsNullOrWhiteSpace(s)).Distinct(StringComparer.Ordinal).ToList()
+            : [.. heldScopes];
+        if (chosenScopes.Count == 0)
+        {
+            ModelState.AddModelError("Input.Scopes", "Keep at least one permission.");
+        }
+        else if (chosenScopes.FirstOrDefault(s => !heldScopes.Contains(s)) is { } wider)
+        {
+            ModelState.AddModelError("Input.Scopes", $"The new key can keep only permissions this key holds; {(wider.Length > 40 ? wider[..40] + "…" : wider)} is not one of them.");
+        }
+
+        var networks = Input.AllowedNetworks is null
+            ? AllowedNetworks.Split(key.AllowedNetworks)
+            : AllowedNetworks.Parse(Input.AllowedNetworks, out var networkProblems) is { } parsed ? [.. parsed] : ReportNetworkProblems(networkProblems);
+
         if (!ModelState.IsValid)
         {
             return Rejected(StatusCodes.Status400BadRequest);
@@ -219,7 +255,8 @@ public class RollModel(
             AccessLevel = key.AccessLevel,
             CompanyId = key.CompanyId,
             OrganisationId = key.OrganisationId,
-            Scopes = key.Scopes,
+            Scopes = PleoKeys.Web.ApiKeys.Scopes.Join(chosenScopes),
+            AllowedNetworks = AllowedNetworks.Join(networks),
             CreatedAtUtc = now,
             CreatedByUserId = View.UserId,
             CreatedByName = View.UserName,
@@ -296,6 +333,16 @@ public class RollModel(
     }
 
     private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
+
+    private System.Net.IPNetwork[] ReportNetworkProblems(IReadOnlyList<string> problems)
+    {
+        foreach (var problem in problems)
+        {
+            ModelState.AddModelError("Input.AllowedNetworks", problem);
+        }
+
+        return [];
+    }
 
     private string SessionStamp => PleoSignInManager.SessionOf(User, identity.Value);
 
