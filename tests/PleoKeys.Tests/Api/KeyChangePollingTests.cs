@@ -5,15 +5,6 @@ using PleoKeys.Web.Data;
 
 namespace PleoKeys.Tests.Api;
 
-/// <summary>The app with LISTEN switched off (on PostgreSQL; SQLite has no notifications at all): polling alone carries changes.</summary>
-public sealed class PollingOnlyFactory : PleoKeysFactory
-{
-    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
-    {
-        ["Database:ListenForKeyChanges"] = "false",
-    };
-}
-
 /// <summary>
 /// Every change reaches every instance (issue 13.6): a change of any kind made elsewhere and announced to
 /// nobody (another instance whose notice was lost, or that cannot notify) is seen here within one poll
