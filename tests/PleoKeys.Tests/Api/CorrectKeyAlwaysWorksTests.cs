@@ -13,16 +13,10 @@ public sealed class CorrectKeyAlwaysWorksTests(ThrottlingFactory factory) : ICla
 {
     private const string Me = "/v1/installations/me";
 
-    private async Task<string> KeyAsync(string name)
-    {
-        var admin = await factory.SignedInClientAsync(DemoData.Admin);
-        return await admin.CreateKeyAsync(PageHelpers.UniqueName(name), scopes: [Scopes.VendorsRead]);
-    }
-
     [Fact]
     public async Task TwentyWrongSecretsFromOneAddress_ThenTheOwnersFirstCallOnAColdInstance_Gets200()
     {
-        var key = await KeyAsync("Owner on a cold instance");
+        var key = await factory.NewAdminKeyAsync("Owner on a cold instance");
         // Another instance on the same database, which has never seen the key.
         await using var cold = new ThrottlingFactory { SharesDatabaseWith = factory };
         const string attacker = "10.13.4.66";
@@ -44,7 +38,7 @@ public sealed class CorrectKeyAlwaysWorksTests(ThrottlingFactory factory) : ICla
     [Fact]
     public async Task WrongSecretClient_IsThrottledAfterItsBudget_WhileTheOwnerIsNot()
     {
-        var key = await KeyAsync("Owner beside a guesser");
+        var key = await factory.NewAdminKeyAsync("Owner beside a guesser");
         const string attacker = "10.13.5.66";
         const string owner = "10.13.5.1";
 

@@ -79,16 +79,10 @@ public sealed class ExtensionPointsFactory : PleoKeysFactory
 /// </summary>
 public sealed class ExtensionPointsTests(ExtensionPointsFactory factory) : IClassFixture<ExtensionPointsFactory>
 {
-    private async Task<string> KeyAsync(string name)
-    {
-        var admin = await factory.SignedInClientAsync(DemoData.Admin);
-        return await admin.CreateKeyAsync(PageHelpers.UniqueName(name), scopes: [Scopes.VendorsRead]);
-    }
-
     [Fact]
     public async Task ClaimsTransformation_OnApiCalls_Answers200_AndAuthorizationSeesItsClaimOncePerRequest()
     {
-        var key = await KeyAsync("Transformed");
+        var key = await factory.NewAdminKeyAsync("Transformed");
         var api = factory.NewClient();
 
         await api.ApiGetAsync("/v1/vendors", key).ExpectAsync(HttpStatusCode.OK);
@@ -101,8 +95,8 @@ public sealed class ExtensionPointsTests(ExtensionPointsFactory factory) : IClas
     [Fact]
     public async Task ExtraAuthorizationHandler_ForTheScopeRequirement_TurnsA200Into403()
     {
-        var refused = await KeyAsync("Refused by the app's rule");
-        var allowed = await KeyAsync("Allowed by the app's rule");
+        var refused = await factory.NewAdminKeyAsync("Refused by the app's rule");
+        var allowed = await factory.NewAdminKeyAsync("Allowed by the app's rule");
         var api = factory.NewClient();
         await api.ApiGetAsync("/v1/vendors", refused).ExpectAsync(HttpStatusCode.OK);
 

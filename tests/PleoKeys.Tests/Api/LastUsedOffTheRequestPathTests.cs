@@ -25,8 +25,7 @@ public sealed class LastUsedOffTheRequestPathTests(SqliteFileFactory factory) : 
 
     private async Task<string> CachedKeyAsync(string name)
     {
-        var admin = await factory.SignedInClientAsync(DemoData.Admin);
-        var key = await admin.CreateKeyAsync(PageHelpers.UniqueName(name), scopes: [Scopes.VendorsRead]);
+        var key = await factory.NewAdminKeyAsync(name);
         await factory.NewClient().ApiGetAsync(Me, key).ExpectAsync(HttpStatusCode.OK);
         return key;
     }

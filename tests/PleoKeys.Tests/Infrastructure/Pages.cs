@@ -62,6 +62,13 @@ public static partial class PageHelpers
         return (key, page, response);
     }
 
+    /// <summary>Signs in as the demo admin and creates a key (vendors:read unless told) named uniquely after <paramref name="name"/>.</summary>
+    public static async Task<string> NewAdminKeyAsync(this PleoKeysFactory factory, string name, params string[] scopes)
+    {
+        var admin = await factory.SignedInClientAsync(DemoData.Admin);
+        return await admin.CreateKeyAsync(UniqueName(name), scopes: scopes.Length > 0 ? scopes : [PleoKeys.Web.ApiKeys.Scopes.VendorsRead]);
+    }
+
     /// <summary>The stored row of a key, found by the public key id inside it.</summary>
     public static Task<ApiKey> KeyRowAsync(this PleoKeysFactory factory, string key) =>
         factory.WithDbAsync(db => db.ApiKeys.AsNoTracking().SingleAsync(k => k.KeyId == TestKeys.KeyIdOf(key)));
