@@ -122,7 +122,7 @@ public sealed class AccessSwitchReachTests(PleoKeysFactory factory) : IClassFixt
         var key = await admin.CreateKeyAsync(PageHelpers.UniqueName("Group key"), accessLevel: "Organisation",
             scopes: PleoKeys.Web.ApiKeys.Scopes.All.Select(s => s.Value));
         var api = factory.NewClient();
-        await factory.SetApiKeyAccessOfAbAsync(false);
+        await factory.SetApiKeyAccessAsync(DemoData.NordicCoffeeAbId, false);
         try
         {
             var response = await api.ApiSendAsync(new HttpMethod(method), $"{path}?company_id={DemoData.NordicCoffeeAbId}", key, new { })
@@ -131,15 +131,7 @@ public sealed class AccessSwitchReachTests(PleoKeysFactory factory) : IClassFixt
         }
         finally
         {
-            await factory.SetApiKeyAccessOfAbAsync(true);
+            await factory.SetApiKeyAccessAsync(DemoData.NordicCoffeeAbId, true);
         }
     }
-}
-
-internal static class AccessSwitchKit
-{
-    /// <summary>The company row alone: organisation keys' reach is read per call, so no key needs to hear of it.</summary>
-    public static Task SetApiKeyAccessOfAbAsync(this PleoKeysFactory factory, bool on) =>
-        factory.WithDbAsync(db => db.Companies.Where(c => c.Id == DemoData.NordicCoffeeAbId)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ApiKeyAccess, on)));
 }

@@ -60,7 +60,7 @@ public sealed class KeyChangePollingTests(PollingOnlyFactory factory) : IClassFi
         }
         finally
         {
-            await factory.WithDbAsync(db => db.Companies.Where(c => c.Id == DemoData.NordicCoffeeAbId).ExecuteUpdateAsync(s => s.SetProperty(c => c.ApiKeyAccess, true)));
+            await factory.SetApiKeyAccessAsync(DemoData.NordicCoffeeAbId, true);
         }
     }
 
@@ -195,7 +195,7 @@ public sealed class KeyChangesAcrossInstancesTests(TwoPollingOnlyInstances insta
         }
         finally
         {
-            await _a.WithDbAsync(db => db.Companies.Where(c => c.Id == DemoData.NordicCoffeeAbId).ExecuteUpdateAsync(s => s.SetProperty(c => c.ApiKeyAccess, true)));
+            await _a.SetApiKeyAccessAsync(DemoData.NordicCoffeeAbId, true);
         }
     }
 }

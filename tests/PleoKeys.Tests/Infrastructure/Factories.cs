@@ -147,20 +147,28 @@ public sealed class TarpitFactory : ClientAddressFactory
     };
 }
 
-/// <summary>Keeps every log message the app writes, from every category at every level, so a test can search them.</summary>
+/// <summary>
+/// Keeps every log message the app writes, so a test can search them: every category at Trace, as the most verbose
+/// configuration an operator could set (Logging:LogLevel); the app's own filters in code still apply.
+/// </summary>
 public class LoggingFactory : PleoKeysFactory
 {
     public LogCapture Logs { get; } = new();
 
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Logging:LogLevel:Default"] = "Trace",
+        ["Logging:LogLevel:Microsoft"] = "Trace",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
+        ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Trace",
+        ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "Trace",
+    };
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        builder.ConfigureLogging(logging =>
-        {
-            logging.AddProvider(Logs);
-            // A rule for this provider alone outranks the app's "Warning" default, whatever the category.
-            logging.AddFilter<LogCapture>(null, LogLevel.Trace);
-        });
+        // Only the capture: the console at Trace would drown the test output.
+        builder.ConfigureLogging(logging => logging.ClearProviders().AddProvider(Logs));
     }
 }
 
