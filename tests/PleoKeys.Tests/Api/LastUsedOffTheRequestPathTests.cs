@@ -7,15 +7,10 @@ using PleoKeys.Web.Data;
 
 namespace PleoKeys.Tests.Api;
 
-/// <summary>These tests lock the SQLite file and put a trigger in it, so they run on SQLite whatever the provider.</summary>
-public sealed class SqliteFileFactory : PleoKeysFactory
-{
-    public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
-}
-
 /// <summary>
 /// Issue 13.5: when a key was last used is noted in memory and flushed in batches, so a busy or failing database
-/// never holds up or fails an API call; a flush that fails is retried.
+/// never holds up or fails an API call; a flush that fails is retried. The tests lock the SQLite file and put a
+/// trigger in it, so they run on SQLite whatever the provider.
 /// </summary>
 public sealed class LastUsedOffTheRequestPathTests(SqliteFileFactory factory) : IClassFixture<SqliteFileFactory>
 {

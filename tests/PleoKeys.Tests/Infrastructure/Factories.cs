@@ -16,6 +16,12 @@ namespace PleoKeys.Tests.Infrastructure;
 // The test apps, each named for what it changes in PleoKeysFactory (as Identity.FunctionalTests names its
 // servers). A test class that needs a change of its own keeps its factory beside it.
 
+/// <summary>On a SQLite file whatever the suite's provider: for tests that read, lock or alter the file itself.</summary>
+public class SqliteFileFactory : PleoKeysFactory
+{
+    public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
+}
+
 /// <summary>Keys of the Production key environment: the badge, the prefix <c>pleo_live_</c>, keys valid only here.</summary>
 public sealed class LiveKeysFactory : PleoKeysFactory
 {
