@@ -139,6 +139,29 @@ public sealed class VerificationCostTests : IClassFixture<PleoKeysFactory>
     }
 
     [Fact]
+    public async Task AfterTheOperatorRotatesTheDigestSecret_AKeyCostsOneBCrypt_ThenNoneAgain()
+    {
+        // An app of this test's own: rotating the secret of the class's app would change the other tests' costs.
+        await using var original = new PleoKeysFactory();
+        var admin = await original.SignedInClientAsync(DemoData.Admin);
+        var key = await admin.CreateKeyAsync("Outlives a rotation", scopes: [Scopes.VendorsRead]);
+        var before = await original.KeyRowAsync(key);
+
+        // The operator's command, then a restart of every instance (the secret is read at start).
+        Assert.Equal(0, await OperatorCommands.RunAsync(original.Services, [OperatorCommands.RotateKeyDigestSecret], TextWriter.Null));
+        await using (var rotated = new PleoKeysFactory { SharesDatabaseWith = original })
+        {
+            Assert.Equal(1, await VerifiesForAsync(rotated, key, 8));
+            Assert.Equal(0, await VerifiesForAsync(rotated, key, 8));
+            var after = await original.WaitForKeyRowAsync(key, r => r.DigestSecretId != before.DigestSecretId);
+            Assert.NotEqual(before.SecretDigest, after.SecretDigest);
+        }
+
+        await using var restarted = new PleoKeysFactory { SharesDatabaseWith = original };
+        Assert.Equal(0, await VerifiesForAsync(restarted, key, 8));
+    }
+
+    [Fact]
     public async Task RepeatedWrongSecrets_CostNoBCrypt()
     {
         var (_, key) = await NewKeyAsync("Guessed at");
