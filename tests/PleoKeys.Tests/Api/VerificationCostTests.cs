@@ -86,8 +86,6 @@ public sealed class VerificationCostTests : IClassFixture<PleoKeysFactory>
 
         await using (var first = Restarted())
         {
-            // One call first: concurrent first calls on a cold instance can each read the row before the first verify
-            // is remembered, and then verify again (reported to the lead); the promise here is one verify per key.
             Assert.Equal(1, await VerifiesForAsync(first, key, 1));
             Assert.Equal(0, await VerifiesForAsync(first, key, 32));
             var secretId = (await _factory.WaitForKeyRowAsync(key, r => r.SecretDigest is { Length: 32 })).DigestSecretId;
@@ -96,6 +94,20 @@ public sealed class VerificationCostTests : IClassFixture<PleoKeysFactory>
 
         await using var second = Restarted();
         Assert.Equal(0, await VerifiesForAsync(second, key, 8));
+    }
+
+    [Fact]
+    public async Task KeyWithoutADigest_ThirtyTwoConcurrentFirstCallsOnAColdInstance_ShareOneBCrypt()
+    {
+        var (_, key) = await NewKeyAsync("Cold and concurrent");
+        // Several rounds: each racing read of the row must find the verify another first call made meanwhile.
+        for (var round = 0; round < 3; round++)
+        {
+            await ClearDigestAsync(key);
+            await using var cold = Restarted();
+
+            Assert.Equal(1, await VerifiesForAsync(cold, key, 32));
+        }
     }
 
     [Fact]
