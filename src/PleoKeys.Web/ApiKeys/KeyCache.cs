@@ -62,8 +62,14 @@ public sealed class KeyCache(IKeyStore store)
             return null;
         }
 
-        // Racing reads may store out of order; an older one only causes another read later.
-        _entries[keyId] = new Entry(key, version);
-        return key;
+        // Racing reads may store out of order; an older one only causes another read later. A digest remembered
+        // meanwhile (a racing first call's BCrypt verify) is kept: the row read may predate its storing, and
+        // losing it would cost another verify.
+        var entry = _entries.AddOrUpdate(keyId, new Entry(key, version), (_, old) => new Entry(
+            old.Key is { Digest: not null } remembered && remembered.SecretHash == key.SecretHash && remembered.DigestSecretId != key.DigestSecretId
+                ? key with { Digest = remembered.Digest, DigestSecretId = remembered.DigestSecretId }
+                : key,
+            version));
+        return entry.Key;
     }
 }

@@ -50,6 +50,12 @@ public sealed class KeyVerifier(
         }
 
         var digest = digests.Compute(presented);
+        if (!digests.IsCurrent(key) && cache.FindRemembered(key.KeyId) is { } remembered && digests.IsCurrent(remembered) && remembered.SecretHash == key.SecretHash)
+        {
+            // A concurrent first call verified it with BCrypt while this one read the row: use that call's digest.
+            key = key with { Digest = remembered.Digest, DigestSecretId = remembered.DigestSecretId };
+        }
+
         var matches = digests.IsCurrent(key)
             ? CryptographicOperations.FixedTimeEquals(key.Digest, digest)
             : await VerifyOnceWithBCryptAsync(key, presented, digest);

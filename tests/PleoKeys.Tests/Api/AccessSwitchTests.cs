@@ -29,15 +29,15 @@ public sealed class AccessSwitchTests(PleoKeysFactory factory) : IClassFixture<P
         var abKey = await admin.CreateKeyAsync(PageHelpers.UniqueName("AB key"), scopes: Scopes);
         var api = factory.NewClient();
         // Both keys are verified and cached as valid before the switch, as in the measured case.
-        await api.ApiSendAsync(Api.Get, "/v1/vendors", abKey).ExpectAsync(HttpStatusCode.OK);
+        await api.ApiSendAsync(HttpMethod.Get, "/v1/vendors", abKey).ExpectAsync(HttpStatusCode.OK);
         await api.ApiPostAsync("/v1/vendors", abKey, NewVendor).ExpectAsync(HttpStatusCode.Created);
-        await api.ApiSendAsync(Api.Get, $"/v1/vendors?company_id={DemoData.NordicCoffeeAbId}", organisationKey).ExpectAsync(HttpStatusCode.OK);
+        await api.ApiSendAsync(HttpMethod.Get, $"/v1/vendors?company_id={DemoData.NordicCoffeeAbId}", organisationKey).ExpectAsync(HttpStatusCode.OK);
 
         var (off, offOutput) = await RunAsync("Nordic Coffee AB", "off");
 
         Assert.Equal(0, off);
         Assert.Contains("is now off: 1 key suspended; 1 organisation key of Nordic Coffee Group no longer reaches it.", offOutput, StringComparison.Ordinal);
-        foreach (var refused in new[] { api.ApiSendAsync(Api.Get, "/v1/vendors", abKey), api.ApiPostAsync("/v1/vendors", abKey, NewVendor) })
+        foreach (var refused in new[] { api.ApiSendAsync(HttpMethod.Get, "/v1/vendors", abKey), api.ApiPostAsync("/v1/vendors", abKey, NewVendor) })
         {
             var problem = await (await refused.ExpectAsync(HttpStatusCode.Unauthorized)).ReadProblemAsync();
             Assert.Equal(SwitchedOff, problem.Detail);
@@ -47,19 +47,19 @@ public sealed class AccessSwitchTests(PleoKeysFactory factory) : IClassFixture<P
         var laterKey = await admin.CreateKeyAsync(PageHelpers.UniqueName("Group key made afterwards"), accessLevel: "Organisation", scopes: Scopes);
         foreach (var key in new[] { organisationKey, laterKey })
         {
-            var read = await api.ApiSendAsync(Api.Get, $"/v1/vendors?company_id={DemoData.NordicCoffeeAbId}", key).ExpectAsync(HttpStatusCode.Forbidden);
+            var read = await api.ApiSendAsync(HttpMethod.Get, $"/v1/vendors?company_id={DemoData.NordicCoffeeAbId}", key).ExpectAsync(HttpStatusCode.Forbidden);
             Assert.Equal(SwitchedOff, (await read.ReadProblemAsync()).Detail);
             await api.ApiPostAsync($"/v1/vendors?company_id={DemoData.NordicCoffeeAbId}", key, NewVendor).ExpectAsync(HttpStatusCode.Forbidden);
             Assert.Equal([DemoData.NordicCoffeeApSId], await CompaniesAsync(api, key));
             // The organisation's other entity is not affected.
-            await api.ApiSendAsync(Api.Get, $"/v1/vendors?company_id={DemoData.NordicCoffeeApSId}", key).ExpectAsync(HttpStatusCode.OK);
+            await api.ApiSendAsync(HttpMethod.Get, $"/v1/vendors?company_id={DemoData.NordicCoffeeApSId}", key).ExpectAsync(HttpStatusCode.OK);
         }
 
         var (on, onOutput) = await RunAsync("Nordic Coffee AB", "on");
 
         Assert.Equal(0, on);
         Assert.Contains("is now on: 1 key restored; 2 organisation keys of Nordic Coffee Group reach it again.", onOutput, StringComparison.Ordinal);
-        await api.ApiSendAsync(Api.Get, "/v1/vendors", abKey).ExpectAsync(HttpStatusCode.OK);
+        await api.ApiSendAsync(HttpMethod.Get, "/v1/vendors", abKey).ExpectAsync(HttpStatusCode.OK);
         await api.ApiPostAsync("/v1/vendors", abKey, NewVendor).ExpectAsync(HttpStatusCode.Created);
         foreach (var key in new[] { organisationKey, laterKey })
         {
@@ -100,7 +100,7 @@ public sealed class AccessSwitchTests(PleoKeysFactory factory) : IClassFixture<P
 
     private static async Task<List<Guid>> CompaniesAsync(HttpClient api, string key)
     {
-        var page = await (await api.ApiSendAsync(Api.Get, "/v1/companies", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var page = await (await api.ApiSendAsync(HttpMethod.Get, "/v1/companies", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
         return page.GetProperty("data").EnumerateArray().Select(c => c.GetProperty("id").GetGuid()).ToList();
     }
 }
@@ -122,7 +122,7 @@ public sealed class AccessSwitchReachTests(PleoKeysFactory factory) : IClassFixt
         var key = await admin.CreateKeyAsync(PageHelpers.UniqueName("Group key"), accessLevel: "Organisation",
             scopes: PleoKeys.Web.ApiKeys.Scopes.All.Select(s => s.Value));
         var api = factory.NewClient();
-        await factory.SetApiKeyAccessOfAbAsync(false);
+        await factory.SetApiKeyAccessAsync(DemoData.NordicCoffeeAbId, false);
         try
         {
             var response = await api.ApiSendAsync(new HttpMethod(method), $"{path}?company_id={DemoData.NordicCoffeeAbId}", key, new { })
@@ -131,15 +131,7 @@ public sealed class AccessSwitchReachTests(PleoKeysFactory factory) : IClassFixt
         }
         finally
         {
-            await factory.SetApiKeyAccessOfAbAsync(true);
+            await factory.SetApiKeyAccessAsync(DemoData.NordicCoffeeAbId, true);
         }
     }
-}
-
-internal static class AccessSwitchKit
-{
-    /// <summary>The company row alone: organisation keys' reach is read per call, so no key needs to hear of it.</summary>
-    public static Task SetApiKeyAccessOfAbAsync(this PleoKeysFactory factory, bool on) =>
-        factory.WithDbAsync(db => db.Companies.Where(c => c.Id == DemoData.NordicCoffeeAbId)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ApiKeyAccess, on)));
 }

@@ -69,7 +69,7 @@ public sealed class ApiAuthenticationTests : IClassFixture<PleoKeysFactory>
     {
         var key = await NewKeyAsync();
 
-        var response = await _factory.NewClient().ApiSendAsync(Api.Get, Me, key).ExpectAsync(HttpStatusCode.OK);
+        var response = await _factory.NewClient().ApiSendAsync(HttpMethod.Get, Me, key).ExpectAsync(HttpStatusCode.OK);
 
         var json = await response.ReadJsonAsync();
         Assert.Equal($"urn:pleo:company:{DemoData.NordicCoffeeApSId}", json.GetProperty("resource").GetString());
@@ -83,7 +83,7 @@ public sealed class ApiAuthenticationTests : IClassFixture<PleoKeysFactory>
     {
         var key = await NewKeyAsync();
         var request = new HttpRequestMessage(HttpMethod.Get, Me);
-        request.Headers.Authorization = Api.Bearer(key);
+        request.Headers.Authorization = ApiCalls.Bearer(key);
 
         await _factory.NewClient().SendAsync(request).ExpectAsync(HttpStatusCode.OK);
     }
@@ -106,9 +106,9 @@ public sealed class ApiAuthenticationTests : IClassFixture<PleoKeysFactory>
     public async Task ValidKey_ResponseCarriesTheKeysExpiry()
     {
         var key = await NewKeyAsync();
-        var row = await _factory.RowAsync(key);
+        var row = await _factory.KeyRowAsync(key);
 
-        var response = await _factory.NewClient().ApiSendAsync(Api.Get, Me, key).ExpectAsync(HttpStatusCode.OK);
+        var response = await _factory.NewClient().ApiSendAsync(HttpMethod.Get, Me, key).ExpectAsync(HttpStatusCode.OK);
 
         var expected = row.ExpiresAtUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(expected, response.Header("Pleo-Api-Key-Expires"));
@@ -121,7 +121,7 @@ public sealed class ApiAuthenticationTests : IClassFixture<PleoKeysFactory>
     {
         var key = await NewKeyAsync();
 
-        var response = await _factory.NewClient().ApiSendAsync(Api.Get, "/v1/accounts", key).ExpectAsync(HttpStatusCode.Forbidden);
+        var response = await _factory.NewClient().ApiSendAsync(HttpMethod.Get, "/v1/accounts", key).ExpectAsync(HttpStatusCode.Forbidden);
 
         Assert.NotNull(response.Header("Pleo-Api-Key-Expires"));
     }
@@ -129,7 +129,7 @@ public sealed class ApiAuthenticationTests : IClassFixture<PleoKeysFactory>
     [Fact]
     public async Task InvalidKey_ResponseHasNoExpiryHeader()
     {
-        var response = await _factory.NewClient().ApiSendAsync(Api.Get, Me, TestKeys.Unknown()).ExpectAsync(HttpStatusCode.Unauthorized);
+        var response = await _factory.NewClient().ApiSendAsync(HttpMethod.Get, Me, TestKeys.Unknown()).ExpectAsync(HttpStatusCode.Unauthorized);
 
         Assert.Null(response.Header("Pleo-Api-Key-Expires"));
     }
@@ -141,7 +141,7 @@ public sealed class ApiAuthenticationTests : IClassFixture<PleoKeysFactory>
     [InlineData("pleo_test_0123456789ab-0123456789abcdefghijklmnopqrstuvABCDEF")]
     public async Task MalformedKey_Returns401SayingItIsNotAPleoKey(string presented)
     {
-        var response = await _factory.NewClient().ApiSendAsync(Api.Get, Me, presented);
+        var response = await _factory.NewClient().ApiSendAsync(HttpMethod.Get, Me, presented);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         var problem = await response.ReadProblemAsync();
@@ -153,7 +153,7 @@ public sealed class ApiAuthenticationTests : IClassFixture<PleoKeysFactory>
     {
         var key = await NewKeyAsync();
 
-        var response = await _factory.NewClient().ApiSendAsync(Api.Get, Me, TestKeys.WithBadChecksum(key));
+        var response = await _factory.NewClient().ApiSendAsync(HttpMethod.Get, Me, TestKeys.WithBadChecksum(key));
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("This API key has a typo: its checksum does not match. Copy the whole key again.", (await response.ReadProblemAsync()).Detail);
@@ -165,8 +165,8 @@ public sealed class ApiAuthenticationTests : IClassFixture<PleoKeysFactory>
         var key = await NewKeyAsync();
         var client = _factory.NewClient();
 
-        var unknown = await client.ApiSendAsync(Api.Get, Me, TestKeys.Unknown()).ExpectAsync(HttpStatusCode.Unauthorized);
-        var wrong = await client.ApiSendAsync(Api.Get, Me, TestKeys.WithWrongSecret(key)).ExpectAsync(HttpStatusCode.Unauthorized);
+        var unknown = await client.ApiSendAsync(HttpMethod.Get, Me, TestKeys.Unknown()).ExpectAsync(HttpStatusCode.Unauthorized);
+        var wrong = await client.ApiSendAsync(HttpMethod.Get, Me, TestKeys.WithWrongSecret(key)).ExpectAsync(HttpStatusCode.Unauthorized);
 
         var a = await unknown.ReadProblemAsync();
         var b = await wrong.ReadProblemAsync();
@@ -180,7 +180,7 @@ public sealed class ApiAuthenticationTests : IClassFixture<PleoKeysFactory>
     {
         var key = await NewKeyAsync();
         var client = _factory.NewClient();
-        await client.ApiSendAsync(Api.Get, Me, key).ExpectAsync(HttpStatusCode.OK);
+        await client.ApiSendAsync(HttpMethod.Get, Me, key).ExpectAsync(HttpStatusCode.OK);
 
         var accepted = new List<int>();
         for (var i = 0; i < key.Length; i++)
@@ -188,7 +188,7 @@ public sealed class ApiAuthenticationTests : IClassFixture<PleoKeysFactory>
             // Before the checksum the checksum is fixed up too, so the secret itself is what is tested, not only the CRC.
             foreach (var fix in new[] { false, true })
             {
-                var response = await client.ApiSendAsync(Api.Get, Me, TestKeys.WithCharChanged(key, i, fix));
+                var response = await client.ApiSendAsync(HttpMethod.Get, Me, TestKeys.ChangeAt(key, i, fix));
                 if (response.StatusCode != HttpStatusCode.Unauthorized)
                 {
                     accepted.Add(i);
@@ -197,7 +197,7 @@ public sealed class ApiAuthenticationTests : IClassFixture<PleoKeysFactory>
         }
 
         Assert.Empty(accepted);
-        Assert.Equal(HttpStatusCode.OK, (await client.ApiSendAsync(Api.Get, Me, key)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.ApiSendAsync(HttpMethod.Get, Me, key)).StatusCode);
     }
 
     [Fact]
@@ -206,9 +206,9 @@ public sealed class ApiAuthenticationTests : IClassFixture<PleoKeysFactory>
         var key = await NewKeyAsync();
         var client = _factory.NewClient();
 
-        Assert.Equal(HttpStatusCode.Unauthorized, (await client.ApiSendAsync(Api.Get, Me, key + "A")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await client.ApiSendAsync(Api.Get, Me, "A" + key)).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await client.ApiSendAsync(Api.Get, Me, key[..^1])).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.ApiSendAsync(HttpMethod.Get, Me, key + "A")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.ApiSendAsync(HttpMethod.Get, Me, "A" + key)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.ApiSendAsync(HttpMethod.Get, Me, key[..^1])).StatusCode);
     }
 
     public static TheoryData<string, string> MalformedHeaders()
@@ -241,7 +241,7 @@ public sealed class ApiAuthenticationTests : IClassFixture<PleoKeysFactory>
     [MemberData(nameof(MalformedHeaders))]
     public async Task MalformedAuthorizationHeader_Answers401NeverServerError(string what, string header)
     {
-        var response = await _factory.NewClient().SendRawAsync(Api.Get, Me, header);
+        var response = await _factory.NewClient().SendRawAsync(HttpMethod.Get, Me, header);
 
         Assert.True(response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.BadRequest,
             $"{what}: answered {(int)response.StatusCode}");

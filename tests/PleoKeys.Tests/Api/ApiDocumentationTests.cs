@@ -172,7 +172,7 @@ public sealed class ApiDocumentationTests : IClassFixture<PleoKeysFactory>
         request.Headers.Accept.ParseAdd("application/json");
 
         var ok = await _factory.NewClient().SendAsync(request).ExpectAsync(HttpStatusCode.OK);
-        var bad = await _factory.NewClient().ApiSendAsync(Api.Get, "/v1/installations/me", TestKeys.WithWrongSecret(key));
+        var bad = await _factory.NewClient().ApiSendAsync(HttpMethod.Get, "/v1/installations/me", TestKeys.WithWrongSecret(key));
 
         Assert.EndsWith(DemoData.NordicCoffeeApSId.ToString(), (await ok.ReadJsonAsync()).GetProperty("resource").GetString(), StringComparison.Ordinal);
         Assert.False(string.IsNullOrEmpty((await bad.ReadProblemAsync()).Detail));

@@ -40,7 +40,7 @@ public sealed class ApiWritesAndPagingTests : IClassFixture<PleoKeysFactory>
         var key = await KeyAsync();
         var total = await _factory.WithDbAsync(db => db.Employees.CountAsync(e => e.CompanyId == DemoData.NordicCoffeeApSId));
 
-        var page = await (await _factory.NewClient().ApiSendAsync(Api.Get, "/v1/employees", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var page = await (await _factory.NewClient().ApiSendAsync(HttpMethod.Get, "/v1/employees", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
 
         Assert.Equal((0, 50, total), Pagination(page));
         Assert.Equal(total, Ids(page).Count);
@@ -51,10 +51,10 @@ public sealed class ApiWritesAndPagingTests : IClassFixture<PleoKeysFactory>
     {
         var key = await KeyAsync();
         var client = _factory.NewClient();
-        var all = Ids(await (await client.ApiSendAsync(Api.Get, "/v1/accounts?limit=100", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync());
+        var all = Ids(await (await client.ApiSendAsync(HttpMethod.Get, "/v1/accounts?limit=100", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync());
         Assert.True(all.Count >= 4, "the demo data has several accounts");
 
-        var page = await (await client.ApiSendAsync(Api.Get, "/v1/accounts?offset=1&limit=2", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var page = await (await client.ApiSendAsync(HttpMethod.Get, "/v1/accounts?offset=1&limit=2", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
 
         Assert.Equal(all.Skip(1).Take(2), Ids(page));
         Assert.Equal((1, 2, all.Count), Pagination(page));
@@ -65,7 +65,7 @@ public sealed class ApiWritesAndPagingTests : IClassFixture<PleoKeysFactory>
     {
         var key = await KeyAsync();
 
-        var page = await (await _factory.NewClient().ApiSendAsync(Api.Get, "/v1/vendors?offset=100000", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var page = await (await _factory.NewClient().ApiSendAsync(HttpMethod.Get, "/v1/vendors?offset=100000", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
 
         Assert.Empty(Ids(page));
         Assert.True(Pagination(page).Total > 0);
@@ -89,9 +89,9 @@ public sealed class ApiWritesAndPagingTests : IClassFixture<PleoKeysFactory>
         var client = _factory.NewClient();
         var url = $"/v1/vendors?company_id={DemoData.NordicCoffeeAbId}";
 
-        var first = await (await client.ApiSendAsync(Api.Get, url + "&limit=100", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
-        var second = await (await client.ApiSendAsync(Api.Get, url + "&limit=100&offset=100", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
-        var byDefault = await (await client.ApiSendAsync(Api.Get, url, key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var first = await (await client.ApiSendAsync(HttpMethod.Get, url + "&limit=100", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var second = await (await client.ApiSendAsync(HttpMethod.Get, url + "&limit=100&offset=100", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var byDefault = await (await client.ApiSendAsync(HttpMethod.Get, url, key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
 
         Assert.Equal(100, Ids(first).Count);
         Assert.Equal(expected - 100, Ids(second).Count);
@@ -117,7 +117,7 @@ public sealed class ApiWritesAndPagingTests : IClassFixture<PleoKeysFactory>
 
         foreach (var path in new[] { "/v1/companies", "/v1/employees", "/v1/vendors", "/v1/accounts", "/v2/export-jobs" })
         {
-            var response = await _factory.NewClient().ApiSendAsync(Api.Get, $"{path}?{query}", key);
+            var response = await _factory.NewClient().ApiSendAsync(HttpMethod.Get, $"{path}?{query}", key);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             var problem = await response.ReadProblemAsync();
             Assert.Equal(title, problem.Title);
@@ -140,7 +140,7 @@ public sealed class ApiWritesAndPagingTests : IClassFixture<PleoKeysFactory>
         Assert.Equal($"/v1/vendors/{id}", response.Headers.Location?.ToString());
         Assert.Equal("Kaffebønner ApS", created.GetProperty("name").GetString());
         Assert.Equal(DemoData.NordicCoffeeApSId, created.GetProperty("companyId").GetGuid());
-        var list = await (await client.ApiSendAsync(Api.Get, "/v1/vendors?limit=100", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var list = await (await client.ApiSendAsync(HttpMethod.Get, "/v1/vendors?limit=100", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
         var listed = Assert.Single(list.GetProperty("data").EnumerateArray(), v => v.GetProperty("id").GetGuid() == id);
         Assert.Equal("DK12345678", listed.GetProperty("taxRegistrationNumber").GetString());
         var row = await _factory.WithDbAsync(db => db.Vendors.SingleAsync(v => v.Id == id));
@@ -172,7 +172,7 @@ public sealed class ApiWritesAndPagingTests : IClassFixture<PleoKeysFactory>
             .ExpectAsync(HttpStatusCode.Created);
 
         var id = (await response.ReadJsonAsync()).GetProperty("id").GetGuid();
-        var list = await (await client.ApiSendAsync(Api.Get, "/v1/accounts?limit=100", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var list = await (await client.ApiSendAsync(HttpMethod.Get, "/v1/accounts?limit=100", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
         Assert.Contains(id, Ids(list));
         var row = await _factory.WithDbAsync(db => db.Accounts.SingleAsync(a => a.Id == id));
         Assert.Equal(("6150", "Coffee tasting", "EXPENSE"), (row.Code, row.Name, row.Type));
@@ -214,7 +214,7 @@ public sealed class ApiWritesAndPagingTests : IClassFixture<PleoKeysFactory>
         var created = await response.ReadJsonAsync();
         Assert.Equal("PENDING", created.GetProperty("status").GetString());
         var id = created.GetProperty("id").GetGuid();
-        var list = await (await client.ApiSendAsync(Api.Get, "/v2/export-jobs?limit=100", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var list = await (await client.ApiSendAsync(HttpMethod.Get, "/v2/export-jobs?limit=100", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
         Assert.Contains(id, Ids(list));
         var row = await _factory.WithDbAsync(db => db.ExportJobs.SingleAsync(j => j.Id == id));
         Assert.Equal(new DateTime(2026, 10, 1, 0, 0, 0, DateTimeKind.Utc), row.PeriodFrom);
@@ -294,21 +294,21 @@ public sealed class ApiWritesAndPagingTests : IClassFixture<PleoKeysFactory>
     {
         var key = await KeyAsync();
         var client = _factory.NewClient();
-        var before = await (await client.ApiSendAsync(Api.Get, "/v1/installations/me", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var before = await (await client.ApiSendAsync(HttpMethod.Get, "/v1/installations/me", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
 
         _factory.Time.Advance(TimeSpan.FromMinutes(5));
-        var first = await (await client.ApiSendAsync(Api.Post, "/v1/installations/me", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
-        var activatedAt = (await _factory.RowAsync(key)).InstallationActivatedAtUtc;
+        var first = await (await client.ApiSendAsync(HttpMethod.Post, "/v1/installations/me", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var activatedAt = (await _factory.KeyRowAsync(key)).InstallationActivatedAtUtc;
         _factory.Time.Advance(TimeSpan.FromMinutes(5));
-        var second = await (await client.ApiSendAsync(Api.Post, "/v1/installations/me", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
-        var after = await (await client.ApiSendAsync(Api.Get, "/v1/installations/me", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var second = await (await client.ApiSendAsync(HttpMethod.Post, "/v1/installations/me", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var after = await (await client.ApiSendAsync(HttpMethod.Get, "/v1/installations/me", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
 
         Assert.Equal(before.GetProperty("id").GetGuid(), first.GetProperty("id").GetGuid());
         Assert.Equal(first.GetRawText(), second.GetRawText());
         Assert.Equal(first.GetRawText(), after.GetRawText());
         Assert.Equal("ACTIVATED", second.GetProperty("status").GetString());
         Assert.NotNull(activatedAt);
-        Assert.Equal(activatedAt, (await _factory.RowAsync(key)).InstallationActivatedAtUtc);
+        Assert.Equal(activatedAt, (await _factory.KeyRowAsync(key)).InstallationActivatedAtUtc);
         Assert.Equal(activatedAt, first.GetProperty("updatedAt").GetDateTime().ToUniversalTime());
     }
 }

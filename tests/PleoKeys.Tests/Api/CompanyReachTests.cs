@@ -44,7 +44,7 @@ public sealed class CompanyReachTests : IClassFixture<PleoKeysFactory>
     {
         var key = await EntityKeyAsync();
 
-        var response = await _factory.NewClient().ApiSendAsync(Api.Get, path, key).ExpectAsync(HttpStatusCode.OK);
+        var response = await _factory.NewClient().ApiSendAsync(HttpMethod.Get, path, key).ExpectAsync(HttpStatusCode.OK);
 
         var page = await response.ReadJsonAsync();
         Assert.NotEmpty(page.GetProperty("data").EnumerateArray());
@@ -57,7 +57,7 @@ public sealed class CompanyReachTests : IClassFixture<PleoKeysFactory>
     {
         var key = await EntityKeyAsync();
 
-        var response = await _factory.NewClient().ApiSendAsync(Api.Get, With(path, DemoData.NordicCoffeeApSId), key).ExpectAsync(HttpStatusCode.OK);
+        var response = await _factory.NewClient().ApiSendAsync(HttpMethod.Get, With(path, DemoData.NordicCoffeeApSId), key).ExpectAsync(HttpStatusCode.OK);
 
         Assert.Equal([DemoData.NordicCoffeeApSId], CompanyIds(await response.ReadJsonAsync()));
     }
@@ -68,7 +68,7 @@ public sealed class CompanyReachTests : IClassFixture<PleoKeysFactory>
     {
         var key = await EntityKeyAsync();
 
-        var response = await _factory.NewClient().ApiSendAsync(Api.Get, With(path, DemoData.NordicCoffeeAbId), key).ExpectAsync(HttpStatusCode.Forbidden);
+        var response = await _factory.NewClient().ApiSendAsync(HttpMethod.Get, With(path, DemoData.NordicCoffeeAbId), key).ExpectAsync(HttpStatusCode.Forbidden);
 
         var problem = await response.ReadProblemAsync();
         Assert.Contains(DemoData.NordicCoffeeAbId.ToString(), problem.Detail, StringComparison.Ordinal);
@@ -81,7 +81,7 @@ public sealed class CompanyReachTests : IClassFixture<PleoKeysFactory>
     {
         var key = await EntityKeyAsync();
 
-        await _factory.NewClient().ApiSendAsync(Api.Get, With(path, DemoData.FjordBikesAsId), key).ExpectAsync(HttpStatusCode.Forbidden);
+        await _factory.NewClient().ApiSendAsync(HttpMethod.Get, With(path, DemoData.FjordBikesAsId), key).ExpectAsync(HttpStatusCode.Forbidden);
     }
 
     [Theory]
@@ -93,7 +93,7 @@ public sealed class CompanyReachTests : IClassFixture<PleoKeysFactory>
 
         foreach (var company in new[] { DemoData.NordicCoffeeApSId, DemoData.NordicCoffeeAbId })
         {
-            var response = await client.ApiSendAsync(Api.Get, With(path, company), key).ExpectAsync(HttpStatusCode.OK);
+            var response = await client.ApiSendAsync(HttpMethod.Get, With(path, company), key).ExpectAsync(HttpStatusCode.OK);
             Assert.Equal([company], CompanyIds(await response.ReadJsonAsync()));
         }
     }
@@ -104,7 +104,7 @@ public sealed class CompanyReachTests : IClassFixture<PleoKeysFactory>
     {
         var key = await OrganisationKeyAsync();
 
-        var response = await _factory.NewClient().ApiSendAsync(Api.Get, With(path, DemoData.FjordBikesAsId), key).ExpectAsync(HttpStatusCode.Forbidden);
+        var response = await _factory.NewClient().ApiSendAsync(HttpMethod.Get, With(path, DemoData.FjordBikesAsId), key).ExpectAsync(HttpStatusCode.Forbidden);
 
         Assert.Contains("the entities of its own organisation", (await response.ReadProblemAsync()).Detail, StringComparison.Ordinal);
     }
@@ -115,7 +115,7 @@ public sealed class CompanyReachTests : IClassFixture<PleoKeysFactory>
     {
         var key = await OrganisationKeyAsync();
 
-        var response = await _factory.NewClient().ApiSendAsync(Api.Get, path, key).ExpectAsync(HttpStatusCode.BadRequest);
+        var response = await _factory.NewClient().ApiSendAsync(HttpMethod.Get, path, key).ExpectAsync(HttpStatusCode.BadRequest);
 
         var problem = await response.ReadProblemAsync();
         Assert.Equal("company_id is required", problem.Title);
@@ -159,7 +159,7 @@ public sealed class CompanyReachTests : IClassFixture<PleoKeysFactory>
     {
         var key = await EntityKeyAsync();
 
-        var response = await _factory.NewClient().ApiSendAsync(Api.Get, $"/v1/vendors?company_id={companyId}", key);
+        var response = await _factory.NewClient().ApiSendAsync(HttpMethod.Get, $"/v1/vendors?company_id={companyId}", key);
 
         if (companyId == "%20")
         {
@@ -181,7 +181,7 @@ public sealed class CompanyReachTests : IClassFixture<PleoKeysFactory>
     {
         var key = await OrganisationKeyAsync();
 
-        var response = await _factory.NewClient().ApiSendAsync(Api.Get, "/v1/vendors?" + string.Format(System.Globalization.CultureInfo.InvariantCulture, query, DemoData.NordicCoffeeApSId), key);
+        var response = await _factory.NewClient().ApiSendAsync(HttpMethod.Get, "/v1/vendors?" + string.Format(System.Globalization.CultureInfo.InvariantCulture, query, DemoData.NordicCoffeeApSId), key);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(400, (await response.ReadProblemAsync()).Status);
@@ -192,7 +192,7 @@ public sealed class CompanyReachTests : IClassFixture<PleoKeysFactory>
     {
         var key = await OrganisationKeyAsync();
 
-        await _factory.NewClient().ApiSendAsync(Api.Get, With("/v1/vendors", Guid.NewGuid()), key).ExpectAsync(HttpStatusCode.Forbidden);
+        await _factory.NewClient().ApiSendAsync(HttpMethod.Get, With("/v1/vendors", Guid.NewGuid()), key).ExpectAsync(HttpStatusCode.Forbidden);
     }
 
     [Fact]
@@ -200,7 +200,7 @@ public sealed class CompanyReachTests : IClassFixture<PleoKeysFactory>
     {
         var key = await EntityKeyAsync();
 
-        var page = await (await _factory.NewClient().ApiSendAsync(Api.Get, "/v1/companies", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var page = await (await _factory.NewClient().ApiSendAsync(HttpMethod.Get, "/v1/companies", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
 
         var ids = page.GetProperty("data").EnumerateArray().Select(c => c.GetProperty("id").GetGuid()).ToList();
         Assert.Equal([DemoData.NordicCoffeeApSId], ids);
@@ -212,7 +212,7 @@ public sealed class CompanyReachTests : IClassFixture<PleoKeysFactory>
     {
         var key = await OrganisationKeyAsync();
 
-        var page = await (await _factory.NewClient().ApiSendAsync(Api.Get, "/v1/companies", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var page = await (await _factory.NewClient().ApiSendAsync(HttpMethod.Get, "/v1/companies", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
 
         var ids = page.GetProperty("data").EnumerateArray().Select(c => c.GetProperty("id").GetGuid()).Order().ToList();
         Assert.Equal(new[] { DemoData.NordicCoffeeApSId, DemoData.NordicCoffeeAbId }.Order(), ids);
@@ -224,7 +224,7 @@ public sealed class CompanyReachTests : IClassFixture<PleoKeysFactory>
     {
         var key = await EntityKeyAsync();
 
-        var json = await (await _factory.NewClient().ApiSendAsync(Api.Get, "/v1/installations/me", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var json = await (await _factory.NewClient().ApiSendAsync(HttpMethod.Get, "/v1/installations/me", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
 
         Assert.Equal($"urn:pleo:company:{DemoData.NordicCoffeeApSId}", json.GetProperty("resource").GetString());
     }
@@ -233,9 +233,9 @@ public sealed class CompanyReachTests : IClassFixture<PleoKeysFactory>
     public async Task Installation_OrganisationKey_NamesItsOrganisation()
     {
         var key = await OrganisationKeyAsync();
-        var row = await _factory.RowAsync(key);
+        var row = await _factory.KeyRowAsync(key);
 
-        var json = await (await _factory.NewClient().ApiSendAsync(Api.Get, "/v1/installations/me", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
+        var json = await (await _factory.NewClient().ApiSendAsync(HttpMethod.Get, "/v1/installations/me", key).ExpectAsync(HttpStatusCode.OK)).ReadJsonAsync();
 
         Assert.Equal($"urn:pleo:organization:{DemoData.NordicCoffeeGroupId}", json.GetProperty("resource").GetString());
         Assert.Equal(row.Id, json.GetProperty("id").GetGuid());

@@ -1,18 +1,10 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
 using PleoKeys.Tests.Infrastructure;
+using PleoKeys.Web.ApiKeys;
 using PleoKeys.Web.Data;
 
 namespace PleoKeys.Tests.Api;
-
-/// <summary>The app with LISTEN switched off (on PostgreSQL; SQLite has no notifications at all): polling alone carries changes.</summary>
-public sealed class PollingOnlyFactory : PleoKeysFactory
-{
-    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
-    {
-        ["Database:ListenForKeyChanges"] = "false",
-    };
-}
 
 /// <summary>
 /// Every change reaches every instance (issue 13.6): a change of any kind made elsewhere and announced to
@@ -21,7 +13,7 @@ public sealed class PollingOnlyFactory : PleoKeysFactory
 /// </summary>
 public sealed class KeyChangePollingTests(PollingOnlyFactory factory) : IClassFixture<PollingOnlyFactory>
 {
-    private static readonly TimeSpan Interval = new PleoKeys.Web.Data.DatabaseOptions().KeyChangePollInterval;
+    internal static readonly TimeSpan Interval = new PleoKeys.Web.Data.DatabaseOptions().KeyChangePollInterval;
 
     [Fact]
     public async Task ActivationElsewhere_WithoutNotice_IsSeenWithinOnePollInterval()
@@ -68,18 +60,20 @@ public sealed class KeyChangePollingTests(PollingOnlyFactory factory) : IClassFi
         }
         finally
         {
-            await factory.WithDbAsync(db => db.Companies.Where(c => c.Id == DemoData.NordicCoffeeAbId).ExecuteUpdateAsync(s => s.SetProperty(c => c.ApiKeyAccess, true)));
+            await factory.SetApiKeyAccessAsync(DemoData.NordicCoffeeAbId, true);
         }
     }
 
-    private static async Task<DateTime> UpdatedAtAsync(HttpClient api, string key)
+    internal static async Task<DateTime> UpdatedAtAsync(HttpClient api, string key)
     {
         var response = await api.ApiGetAsync("/v1/installations/me", key).ExpectAsync(HttpStatusCode.OK);
         return (await response.ReadJsonAsync()).GetProperty("updatedAt").GetDateTime().ToUniversalTime();
     }
 
-    /// <summary>Moves the clock a tenth of the interval at a time until the condition holds; returns the clock time it took.</summary>
-    private async Task<TimeSpan> AdvanceUntilAsync(Func<Task<bool>> condition)
+    private Task<TimeSpan> AdvanceUntilAsync(Func<Task<bool>> condition) => AdvanceUntilAsync(factory, condition);
+
+    /// <summary>Moves the app's clock a tenth of the interval at a time until the condition holds; returns the clock time it took.</summary>
+    internal static async Task<TimeSpan> AdvanceUntilAsync(PleoKeysFactory factory, Func<Task<bool>> condition)
     {
         var step = Interval / 10;
         var waited = TimeSpan.Zero;
@@ -101,5 +95,124 @@ public sealed class KeyChangePollingTests(PollingOnlyFactory factory) : IClassFi
         }
 
         throw new Xunit.Sdk.XunitException($"Not seen after {waited} of clock time.");
+    }
+}
+
+/// <summary>
+/// Every change reaches every instance (issue 13.6), end to end: two instances of the app on one database, with
+/// no notifications between them (SQLite has none; on PostgreSQL the second one does not LISTEN). Each kind of
+/// change is made on the first through its page, API call or operator command, while the second has the key's old
+/// state cached, and the second sees it within one poll interval of its clock. Runs on the suite's provider.
+/// </summary>
+public sealed class KeyChangesAcrossInstancesTests(TwoPollingOnlyInstances instances) : IClassFixture<TwoPollingOnlyInstances>
+{
+    private const string Me = "/v1/installations/me";
+
+    private readonly PollingOnlyFactory _a = instances.A;
+    private readonly PollingOnlyFactory _b = instances.B;
+
+    /// <summary>A key made on instance A, already verified and cached by instance B.</summary>
+    private async Task<(HttpClient Admin, string Key, HttpClient OnB)> KeyCachedByBAsync(string name, Guid? company = null)
+    {
+        var admin = await _a.SignedInClientAsync(DemoData.Admin);
+        if (company is { } id)
+        {
+            await admin.SwitchCompanyAsync(id);
+        }
+
+        var key = await admin.CreateKeyAsync(PageHelpers.UniqueName(name), scopes: [Scopes.VendorsRead]);
+        var onB = _b.NewClient();
+        await onB.ApiGetAsync(Me, key).ExpectAsync(HttpStatusCode.OK);
+        return (admin, key, onB);
+    }
+
+    private async Task AssertSeenByBWithinOneIntervalAsync(Func<Task<bool>> seen)
+    {
+        var took = await KeyChangePollingTests.AdvanceUntilAsync(_b, seen);
+        Assert.True(took <= KeyChangePollingTests.Interval, $"Seen by the other instance only after {took} of its clock.");
+    }
+
+    private static async Task<string?> RefusalAsync(HttpClient api, string key)
+    {
+        var response = await api.ApiGetAsync(Me, key);
+        return response.StatusCode == HttpStatusCode.Unauthorized ? (await response.ReadProblemAsync()).Title : null;
+    }
+
+    [Fact]
+    public async Task Deletion_OnOneInstance_IsRefusedByTheOther()
+    {
+        var (admin, key, onB) = await KeyCachedByBAsync("Deleted on A");
+        var row = await _a.KeyRowAsync(key);
+
+        var details = await admin.GetDocumentAsync($"/Settings/ApiKeys/Details/{row.Id}");
+        Assert.Equal(HttpStatusCode.Redirect, (await admin.SubmitAsync(details.Form($"form[method=post][action='/Settings/ApiKeys/Delete/{row.Id}']"))).StatusCode);
+        await _a.NewClient().ApiGetAsync(Me, key).ExpectAsync(HttpStatusCode.Unauthorized);
+
+        await AssertSeenByBWithinOneIntervalAsync(async () => await RefusalAsync(onB, key) == "API key deleted");
+    }
+
+    [Fact]
+    public async Task Roll_OnOneInstance_PutsTheOldSecretInItsGracePeriodOnTheOther()
+    {
+        var (admin, key, onB) = await KeyCachedByBAsync("Rolled on A");
+        var row = await _a.KeyRowAsync(key);
+        Assert.Null((await onB.ApiGetAsync(Me, key)).Header("Deprecation"));
+
+        // The roll form with its defaults (the old secret keeps working for 24 hours, announced by Deprecation and Sunset).
+        var form = await admin.GetDocumentAsync($"/Settings/ApiKeys/Roll/{row.Id}");
+        Assert.Equal(HttpStatusCode.Redirect, (await admin.SubmitAsync(form.Form("main form"))).StatusCode);
+        Assert.NotNull((await _a.NewClient().ApiGetAsync(Me, key)).Header("Deprecation"));
+
+        await AssertSeenByBWithinOneIntervalAsync(async () =>
+            (await onB.ApiGetAsync(Me, key).ExpectAsync(HttpStatusCode.OK)).Header("Deprecation") is not null);
+    }
+
+    [Fact]
+    public async Task Activation_OnOneInstance_IsShownByTheOther()
+    {
+        var (_, key, onB) = await KeyCachedByBAsync("Activated on A");
+        var before = await KeyChangePollingTests.UpdatedAtAsync(onB, key);
+        _a.Time.Advance(TimeSpan.FromMinutes(5));
+
+        await _a.NewClient().SendRawAsync(HttpMethod.Post, Me, Clients.Basic(key).ToString()).ExpectAsync(HttpStatusCode.OK);
+        var activated = await KeyChangePollingTests.UpdatedAtAsync(_a.NewClient(), key);
+        Assert.NotEqual(before, activated);
+
+        await AssertSeenByBWithinOneIntervalAsync(async () => await KeyChangePollingTests.UpdatedAtAsync(onB, key) == activated);
+    }
+
+    [Fact]
+    public async Task AccessSwitch_OffAndOn_ByTheOperatorOnOneInstance_IsFollowedByTheOther()
+    {
+        var (_, key, onB) = await KeyCachedByBAsync("Switched on A", DemoData.NordicCoffeeAbId);
+        try
+        {
+            Assert.Equal(0, await OperatorCommands.RunAsync(_a.Services, [OperatorCommands.ApiKeyAccess, DemoData.NordicCoffeeAbId.ToString(), "off"], TextWriter.Null));
+            await AssertSeenByBWithinOneIntervalAsync(async () => await RefusalAsync(onB, key) == "API key access switched off");
+
+            Assert.Equal(0, await OperatorCommands.RunAsync(_a.Services, [OperatorCommands.ApiKeyAccess, DemoData.NordicCoffeeAbId.ToString(), "on"], TextWriter.Null));
+            await AssertSeenByBWithinOneIntervalAsync(async () => (await onB.ApiGetAsync(Me, key)).StatusCode == HttpStatusCode.OK);
+        }
+        finally
+        {
+            await _a.SetApiKeyAccessAsync(DemoData.NordicCoffeeAbId, true);
+        }
+    }
+}
+
+/// <summary>Two instances of the app on one database, neither listening for the other's notices.</summary>
+public sealed class TwoPollingOnlyInstances : IDisposable
+{
+    public TwoPollingOnlyInstances() => B = new PollingOnlyFactory { SharesDatabaseWith = A };
+
+    public PollingOnlyFactory A { get; } = new();
+
+    public PollingOnlyFactory B { get; }
+
+    public void Dispose()
+    {
+        // B uses A's database, which A drops: B goes first.
+        B.Dispose();
+        A.Dispose();
     }
 }

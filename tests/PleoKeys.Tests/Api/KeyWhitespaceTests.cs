@@ -49,7 +49,7 @@ public sealed class KeyWhitespaceTests(PleoKeysFactory factory) : IClassFixture<
     {
         var key = await KeyAsync();
 
-        var response = await factory.NewClient().SendRawAsync(Api.Get, Me, Header(pattern, key));
+        var response = await factory.NewClient().SendRawAsync(HttpMethod.Get, Me, Header(pattern, key));
 
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{what}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
@@ -64,7 +64,7 @@ public sealed class KeyWhitespaceTests(PleoKeysFactory factory) : IClassFixture<
         var key = await KeyAsync();
         var broken = key[..20] + whitespace + key[20..];
 
-        var response = await factory.NewClient().SendRawAsync(Api.Get, Me, scheme == "Basic" ? Basic(broken) : "Bearer " + broken);
+        var response = await factory.NewClient().SendRawAsync(HttpMethod.Get, Me, scheme == "Basic" ? Basic(broken) : "Bearer " + broken);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         var problem = await response.ReadProblemAsync();
@@ -82,7 +82,7 @@ public sealed class KeyWhitespaceTests(PleoKeysFactory factory) : IClassFixture<
         var key = await KeyAsync();
         var sent = pattern.Replace("{0}", key, StringComparison.Ordinal);
 
-        var basic = await factory.NewClient().SendRawAsync(Api.Get, Me, Basic(sent));
+        var basic = await factory.NewClient().SendRawAsync(HttpMethod.Get, Me, Basic(sent));
 
         Assert.Equal(HttpStatusCode.Unauthorized, basic.StatusCode);
     }

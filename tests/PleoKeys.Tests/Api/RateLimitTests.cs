@@ -39,14 +39,14 @@ public sealed class RateLimitTests : IClassFixture<FiveRequestsPerMinuteFactory>
         var remaining = new List<int>();
         for (var i = 0; i < 5; i++)
         {
-            var ok = await client.ApiSendAsync(Api.Get, Me, key).ExpectAsync(HttpStatusCode.OK);
+            var ok = await client.ApiSendAsync(HttpMethod.Get, Me, key).ExpectAsync(HttpStatusCode.OK);
             Assert.Equal(5, IntHeader(ok, "RateLimit-Limit"));
             var reset = IntHeader(ok, "RateLimit-Reset");
             Assert.InRange(reset, 1, 60);
             remaining.Add(IntHeader(ok, "RateLimit-Remaining"));
         }
 
-        var limited = await client.ApiSendAsync(Api.Get, Me, key).ExpectAsync(HttpStatusCode.TooManyRequests);
+        var limited = await client.ApiSendAsync(HttpMethod.Get, Me, key).ExpectAsync(HttpStatusCode.TooManyRequests);
 
         Assert.Equal([4, 3, 2, 1, 0], remaining);
         var retryAfter = limited.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("no Retry-After");
@@ -65,11 +65,11 @@ public sealed class RateLimitTests : IClassFixture<FiveRequestsPerMinuteFactory>
         var client = _factory.NewClient();
         for (var i = 0; i < 5; i++)
         {
-            await client.ApiSendAsync(Api.Get, Me, busy).ExpectAsync(HttpStatusCode.OK);
+            await client.ApiSendAsync(HttpMethod.Get, Me, busy).ExpectAsync(HttpStatusCode.OK);
         }
 
-        await client.ApiSendAsync(Api.Get, Me, busy).ExpectAsync(HttpStatusCode.TooManyRequests);
-        var other = await client.ApiSendAsync(Api.Get, Me, quiet).ExpectAsync(HttpStatusCode.OK);
+        await client.ApiSendAsync(HttpMethod.Get, Me, busy).ExpectAsync(HttpStatusCode.TooManyRequests);
+        var other = await client.ApiSendAsync(HttpMethod.Get, Me, quiet).ExpectAsync(HttpStatusCode.OK);
 
         Assert.Equal(4, IntHeader(other, "RateLimit-Remaining"));
     }
@@ -82,16 +82,16 @@ public sealed class RateLimitTests : IClassFixture<FiveRequestsPerMinuteFactory>
         string[] paths = [Me, "/v1/vendors", Me, "/v1/vendors", "/v1/vendors?limit=1"];
         foreach (var path in paths)
         {
-            await client.ApiSendAsync(Api.Get, path, key).ExpectAsync(HttpStatusCode.OK);
+            await client.ApiSendAsync(HttpMethod.Get, path, key).ExpectAsync(HttpStatusCode.OK);
         }
 
-        await client.ApiSendAsync(Api.Get, "/v1/vendors", key).ExpectAsync(HttpStatusCode.TooManyRequests);
+        await client.ApiSendAsync(HttpMethod.Get, "/v1/vendors", key).ExpectAsync(HttpStatusCode.TooManyRequests);
     }
 
     [Fact]
     public async Task AnswersWithoutAValidKey_CarryNoRateLimitHeaders()
     {
-        var response = await _factory.NewClient().ApiSendAsync(Api.Get, Me, TestKeys.Unknown()).ExpectAsync(HttpStatusCode.Unauthorized);
+        var response = await _factory.NewClient().ApiSendAsync(HttpMethod.Get, Me, TestKeys.Unknown()).ExpectAsync(HttpStatusCode.Unauthorized);
 
         Assert.Null(response.Header("RateLimit-Limit"));
     }

@@ -79,6 +79,7 @@ public sealed class RealCurlTests : IClassFixture<KestrelFactory>
         var key = await admin.CreateKeyAsync("Terminal", scopes: [Scopes.VendorsRead]);
 
         // Exactly what the reveal shows: curl -u 'KEY:' <base URL>/v1/installations/me (plus -w for the status).
+        var calledAt = _factory.Time.GetUtcNow().UtcDateTime;
         var (exit, output) = await RunCurlAsync("-sS", "-u", key + ":", "-w", "\n%{http_code}", address + "/v1/installations/me");
 
         Assert.Equal(0, exit);
@@ -87,11 +88,11 @@ public sealed class RealCurlTests : IClassFixture<KestrelFactory>
         var json = JsonDocument.Parse(string.Join('\n', lines[..^1])).RootElement;
         Assert.Equal($"urn:pleo:company:{DemoData.NordicCoffeeApSId}", json.GetProperty("resource").GetString());
         Assert.Equal("ACTIVATED", json.GetProperty("status").GetString());
-        Assert.Equal((await _factory.RowAsync(key)).Id, json.GetProperty("id").GetGuid());
+        Assert.Equal((await _factory.KeyRowAsync(key)).Id, json.GetProperty("id").GetGuid());
         Assert.DoesNotContain(key, output, StringComparison.Ordinal);
 
-        // The call is recorded with the loopback address it came from.
-        var row = await _factory.RowAsync(key);
+        // The call is recorded, at the recorder's next flush, with the loopback address it came from.
+        var row = await _factory.FlushLastUsedAsync(key, calledAt);
         Assert.Equal("127.0.0.1", row.LastUsedIp);
     }
 

@@ -40,16 +40,24 @@ public static class TestKeys
 
     /// <summary>
     /// The key with the character at <paramref name="position"/> replaced by another one. Before the
-    /// checksum the checksum is recomputed, so the variant is well-formed and only the stored hash can
-    /// tell it from the real key.
+    /// checksum the checksum is recomputed unless <paramref name="fixChecksum"/> is false, so the variant is
+    /// well-formed and only the stored digest or hash can tell it from the real key.
     /// </summary>
-    public static string ChangeAt(string key, int position)
+    public static string ChangeAt(string key, int position, bool fixChecksum = true)
     {
         var chars = key.ToCharArray();
         chars[position] = chars[position] == 'a' ? 'b' : 'a';
         var changed = new string(chars);
-        return position < ChecksumStart ? WithChecksum(changed[..ChecksumStart]) : changed;
+        return fixChecksum && position < ChecksumStart ? WithChecksum(changed[..ChecksumStart]) : changed;
     }
+
+    /// <summary>Same key id, another secret (a different one for each <paramref name="variant"/> below 32), a correct checksum.</summary>
+    public static string WithWrongSecret(string key, int variant = 0) => ChangeAt(key, SecretStart + (variant % SecretLength));
+
+    public static string WithBadChecksum(string key) => ChangeAt(key, Length - 1);
+
+    /// <summary>A well-formed Staging key whose key id exists nowhere.</summary>
+    public static string Unknown() => PleoKeys.Web.ApiKeys.ApiKeyFormat.Generate(PleoKeys.Web.ApiKeys.KeyEnvironment.Staging).Key;
 
     /// <summary>The same key id and secret under the other environment's prefix, with a correct checksum.</summary>
     public static string InEnvironment(string key, string prefix) => WithChecksum(prefix + key[KeyIdStart..ChecksumStart]);

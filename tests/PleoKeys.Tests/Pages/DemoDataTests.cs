@@ -115,7 +115,7 @@ public sealed class DemoDataTests(PleoKeysFactory factory) : IClassFixture<PleoK
 }
 
 /// <summary>In the Production hosting environment the demo data is not seeded.</summary>
-public sealed class ProductionSeedingTests(ProductionHostFactory factory) : IClassFixture<ProductionHostFactory>
+public sealed class ProductionSeedingTests(ProductionFactory factory) : IClassFixture<ProductionFactory>
 {
     [Fact]
     public async Task Start_InProduction_SeedsNothing()

@@ -64,7 +64,7 @@ public sealed class StagingEnvironmentTests(PleoKeysFactory factory) : IClassFix
 }
 
 /// <summary>The same app configured as Production.</summary>
-public sealed class ProductionEnvironmentTests(ProductionFactory factory) : IClassFixture<ProductionFactory>
+public sealed class ProductionEnvironmentTests(LiveKeysFactory factory) : IClassFixture<LiveKeysFactory>
 {
     [Fact]
     public async Task Header_ShowsTheProductionBadge()

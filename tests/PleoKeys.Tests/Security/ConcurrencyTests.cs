@@ -36,7 +36,7 @@ public sealed class ConcurrencyTests(PleoKeysFactory factory, ITestOutputHelper 
             var browser = NewBrowser(cookies);
             var api = factory.NewClient();
             var (token, ticket) = await browser.FormTokensAsync("/Settings/ApiKeys/Create");
-            var create = await browser.PostFormAsync("/Settings/ApiKeys/Create", SecurityKit.CreateFields(token, $"Concurrent {i}", ticket: ticket));
+            var create = await browser.PostFormAsync("/Settings/ApiKeys/Create", PageHelpers.CreateFields(token, $"Concurrent {i}", ticket: ticket));
             if (!Check(create, HttpStatusCode.Redirect, $"create {i}"))
             {
                 return;

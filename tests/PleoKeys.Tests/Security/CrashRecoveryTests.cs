@@ -165,7 +165,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
                     }
 
                     var (createToken, createTicket) = await browser.FormTokensAsync("/Settings/ApiKeys/Create");
-                    var create = await browser.PostFormAsync("/Settings/ApiKeys/Create", SecurityKit.CreateFields(createToken, $"Crash load {w}-{n}", ticket: createTicket));
+                    var create = await browser.PostFormAsync("/Settings/ApiKeys/Create", PageHelpers.CreateFields(createToken, $"Crash load {w}-{n}", ticket: createTicket));
                     Count(create);
                     if (create.StatusCode != HttpStatusCode.Redirect)
                     {

@@ -28,7 +28,7 @@ public sealed class CreationLimitsTests(CreationRateFactory factory) : IClassFix
         var forms = await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => admin.FormTokensAsync(CreateUrl)));
 
         var answers = await Task.WhenAll(forms.Select((f, i) =>
-            admin.PostFormAsync(CreateUrl, SecurityKit.CreateFields(f.Token, $"{prefix} {i}", ticket: f.Ticket))));
+            admin.PostFormAsync(CreateUrl, PageHelpers.CreateFields(f.Token, $"{prefix} {i}", ticket: f.Ticket))));
 
         Assert.Equal(CreationRateFactory.PerMinute, answers.Count(a => a.StatusCode == HttpStatusCode.Redirect));
         var refused = answers.Where(a => a.StatusCode == HttpStatusCode.TooManyRequests).ToList();
@@ -76,7 +76,7 @@ public sealed class MaxActiveKeysTests(MaxActiveKeysFactory factory) : IClassFix
         // One place free, and six tabs submitting together: one key, the rest told the company is full.
         var forms = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => admin.FormTokensAsync("/Settings/ApiKeys/Create")));
         var answers = await Task.WhenAll(forms.Select((f, i) =>
-            admin.PostFormAsync("/Settings/ApiKeys/Create", SecurityKit.CreateFields(f.Token, $"Racing for the last place {i}", ticket: f.Ticket))));
+            admin.PostFormAsync("/Settings/ApiKeys/Create", PageHelpers.CreateFields(f.Token, $"Racing for the last place {i}", ticket: f.Ticket))));
         Assert.Equal(1, answers.Count(a => a.StatusCode == HttpStatusCode.Redirect));
         Assert.Equal(5, answers.Count(a => a.StatusCode == HttpStatusCode.Conflict));
         var activeNow = await factory.WithDbAsync(db => db.ApiKeys.CountAsync(k => k.CompanyId == DemoData.FjordBikesAsId && k.DeletedAtUtc == null && k.ExpiresAtUtc > now));

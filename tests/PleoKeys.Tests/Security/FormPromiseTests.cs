@@ -26,7 +26,7 @@ public abstract class FormPromiseContract<TFactory>(TFactory factory) : IClassFi
     {
         var (admin, jar) = await factory.SignedInClientWithCookiesAsync(DemoData.Admin);
         var (token, ticket) = await admin.FormTokensAsync(CreateUrl);
-        var created = await admin.PostFormAsync(CreateUrl, SecurityKit.CreateFields(token, PageHelpers.UniqueName("Replay"), ticket: ticket));
+        var created = await admin.PostFormAsync(CreateUrl, PageHelpers.CreateFields(token, PageHelpers.UniqueName("Replay"), ticket: ticket));
         Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
         var reveal = created.Headers.Location!.OriginalString;
         // Every cookie the client holds after the Create response (the old design kept the key in one of them).
@@ -71,7 +71,7 @@ public abstract class FormPromiseContract<TFactory>(TFactory factory) : IClassFi
     {
         var (admin, jar) = await factory.SignedInClientWithCookiesAsync(DemoData.Admin);
         var (token, ticket) = await admin.FormTokensAsync(CreateUrl);
-        var created = await admin.PostFormAsync(CreateUrl, SecurityKit.CreateFields(token, PageHelpers.UniqueName("Race"), ticket: ticket));
+        var created = await admin.PostFormAsync(CreateUrl, PageHelpers.CreateFields(token, PageHelpers.UniqueName("Race"), ticket: ticket));
         var held = jar.GetAllCookies();
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Browser(held).GetAsync(created.Headers.Location)));
@@ -85,7 +85,7 @@ public abstract class FormPromiseContract<TFactory>(TFactory factory) : IClassFi
     {
         var (admin, _) = await factory.SignedInClientWithCookiesAsync(DemoData.Admin);
         var (token, ticket) = await admin.FormTokensAsync(CreateUrl);
-        var created = await admin.PostFormAsync(CreateUrl, SecurityKit.CreateFields(token, PageHelpers.UniqueName("Head"), ticket: ticket));
+        var created = await admin.PostFormAsync(CreateUrl, PageHelpers.CreateFields(token, PageHelpers.UniqueName("Head"), ticket: ticket));
 
         var head = await admin.SendAsync(new HttpRequestMessage(HttpMethod.Head, created.Headers.Location));
         var get = await admin.GetDocumentAsync(created.Headers.Location!.OriginalString);
@@ -100,7 +100,7 @@ public abstract class FormPromiseContract<TFactory>(TFactory factory) : IClassFi
         var (creator, _) = await factory.SignedInClientWithCookiesAsync(DemoData.Admin);
         var (otherSession, _) = await factory.SignedInClientWithCookiesAsync(DemoData.Admin);
         var (token, ticket) = await creator.FormTokensAsync(CreateUrl);
-        var created = await creator.PostFormAsync(CreateUrl, SecurityKit.CreateFields(token, PageHelpers.UniqueName("Other session"), ticket: ticket));
+        var created = await creator.PostFormAsync(CreateUrl, PageHelpers.CreateFields(token, PageHelpers.UniqueName("Other session"), ticket: ticket));
 
         var elsewhere = await otherSession.GetAsync(created.Headers.Location);
         var own = await creator.GetDocumentAsync(created.Headers.Location!.OriginalString);
@@ -115,7 +115,7 @@ public abstract class FormPromiseContract<TFactory>(TFactory factory) : IClassFi
         var (admin, _) = await factory.SignedInClientWithCookiesAsync(DemoData.Admin);
         var name = PageHelpers.UniqueName("Switched before reveal");
         var (token, ticket) = await admin.FormTokensAsync(CreateUrl);
-        var created = await admin.PostFormAsync(CreateUrl, SecurityKit.CreateFields(token, name, ticket: ticket));
+        var created = await admin.PostFormAsync(CreateUrl, PageHelpers.CreateFields(token, name, ticket: ticket));
 
         await admin.SwitchCompanyAsync(DemoData.NordicCoffeeAbId);
         var reveal = await admin.GetDocumentAsync(created.Headers.Location!.OriginalString);
@@ -131,7 +131,7 @@ public abstract class FormPromiseContract<TFactory>(TFactory factory) : IClassFi
         var (admin, _) = await factory.SignedInClientWithCookiesAsync(DemoData.Admin);
         var name = PageHelpers.UniqueName("Twice");
         var (token, ticket) = await admin.FormTokensAsync(CreateUrl);
-        var fields = SecurityKit.CreateFields(token, name, ticket: ticket);
+        var fields = PageHelpers.CreateFields(token, name, ticket: ticket);
 
         var first = await admin.PostFormAsync(CreateUrl, fields);
         var second = await admin.PostFormAsync(CreateUrl, fields);
@@ -160,7 +160,7 @@ public abstract class FormPromiseContract<TFactory>(TFactory factory) : IClassFi
         var (admin, jar) = await factory.SignedInClientWithCookiesAsync(DemoData.Admin);
         var name = PageHelpers.UniqueName("Double click");
         var (token, ticket) = await admin.FormTokensAsync(CreateUrl);
-        var fields = SecurityKit.CreateFields(token, name, ticket: ticket);
+        var fields = PageHelpers.CreateFields(token, name, ticket: ticket);
         var held = jar.GetAllCookies();
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Browser(held).PostFormAsync(CreateUrl, fields)));
@@ -179,7 +179,7 @@ public abstract class FormPromiseContract<TFactory>(TFactory factory) : IClassFi
         var (token, ticket) = await admin.FormTokensAsync(CreateUrl);   // tab 1: Create, for Nordic Coffee ApS
 
         await admin.SwitchCompanyAsync(DemoData.NordicCoffeeAbId);       // tab 2: the header switcher
-        var submitted = await admin.PostFormAsync(CreateUrl, SecurityKit.CreateFields(token, name, ticket: ticket));
+        var submitted = await admin.PostFormAsync(CreateUrl, PageHelpers.CreateFields(token, name, ticket: ticket));
 
         Assert.Equal(HttpStatusCode.Conflict, submitted.StatusCode);
         var page = await Html.ParseAsync(submitted);

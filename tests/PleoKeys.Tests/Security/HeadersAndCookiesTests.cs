@@ -46,7 +46,7 @@ public sealed class HeadersAndCookiesTests(PleoKeysFactory factory) : IClassFixt
     public async Task EveryKindOfResponse_CarriesCspWithoutInlineScript_Nosniff_FrameDenial_ReferrerPolicy()
     {
         var admin = await factory.SignedInClientAsync(DemoData.Admin);
-        var create = await admin.PostCreateFormAsync("Headers", scopes: SecurityKit.AllScopes);
+        var create = await admin.PostCreateFormAsync("Headers", scopes: PageHelpers.AllScopes);
         var reveal = await admin.GetAsync(create.Headers.Location);
         var key = ((IHtmlInputElement)(await Html.ParseAsync(reveal)).QuerySelector("#new-key")!).Value;
         var id = await factory.NewClient().KeyRowIdAsync(key);
@@ -63,7 +63,7 @@ public sealed class HeadersAndCookiesTests(PleoKeysFactory factory) : IClassFixt
             ("settings", await admin.GetAsync("/Settings")),
             ("key list", await admin.GetAsync("/Settings/ApiKeys")),
             ("create form", await admin.GetAsync("/Settings/ApiKeys/Create")),
-            ("rejected create", await admin.PostFormAsync("/Settings/ApiKeys/Create", SecurityKit.CreateFields(token, ""))),
+            ("rejected create", await admin.PostFormAsync("/Settings/ApiKeys/Create", PageHelpers.CreateFields(token, ""))),
             ("details", await admin.GetAsync($"/Settings/ApiKeys/Details/{id}")),
             ("delete confirmation", await admin.GetAsync($"/Settings/ApiKeys/Delete/{id}")),
             ("404 page", await admin.GetAsync("/no/such/page")),
@@ -139,7 +139,7 @@ public sealed class HeadersAndCookiesTests(PleoKeysFactory factory) : IClassFixt
 }
 
 /// <summary>Production mode: HSTS and HTTPS redirection on, no detailed error page, no demo data.</summary>
-public sealed class ProductionModeTests(ProductionFactory factory) : IClassFixture<ProductionFactory>
+public sealed class ProductionModeTests(FailingDatabaseFactory factory) : IClassFixture<FailingDatabaseFactory>
 {
     private HttpClient Client(string baseAddress) =>
         factory.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri(baseAddress), AllowAutoRedirect = false });
@@ -169,7 +169,7 @@ public sealed class ProductionModeTests(ProductionFactory factory) : IClassFixtu
         var response = await Client("https://pleokeys.example").ApiGetAsync("/v1/installations/me", ApiKeyFormat.Generate(KeyEnvironment.Staging).Key);
         var body = await response.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
-        Assert.DoesNotContain(ProductionFactory.FailureText, body, StringComparison.Ordinal);
+        Assert.DoesNotContain(FailingDatabaseFactory.FailureText, body, StringComparison.Ordinal);
         Assert.DoesNotContain("InvalidOperationException", body, StringComparison.Ordinal);
         Assert.DoesNotContain("PleoKeys.Web.", body, StringComparison.Ordinal);
         Assert.Contains("Something went wrong", body, StringComparison.Ordinal);

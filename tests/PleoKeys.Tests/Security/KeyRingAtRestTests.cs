@@ -21,13 +21,7 @@ public sealed class KeyRingAtRestTests
 {
     private static readonly Uri Site = new("http://localhost");
 
-    /// <summary>The app with its own database and secrets folder; SQLite whatever the suite's provider, to copy the file.</summary>
-    private sealed class OriginalApp : PleoKeysFactory
-    {
-        public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
-    }
-
-    /// <summary>The app started on a given database file with a given secrets folder.</summary>
+    /// <summary>The app started on a given database file with a given secrets folder (SQLite, to copy the file).</summary>
     private sealed class AppOn(string databasePath, string secretsPath) : PleoKeysFactory(databasePath, secretsPath)
     {
         public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
@@ -114,7 +108,7 @@ public sealed class KeyRingAtRestTests
     public async Task DatabaseCopyAlone_NeitherDecryptsACapturedCookieNorForgesOne()
     {
         using var temp = new TempFolder();
-        await using var app = new OriginalApp();
+        await using var app = new SqliteFileFactory();
         var (_, signInCookie) = await SignInAsync(app, DemoData.Admin);
         var copy = temp.File("stolen.db");
         CopyDatabase(app.DatabasePath, copy);
@@ -133,7 +127,7 @@ public sealed class KeyRingAtRestTests
     public async Task DatabaseCopy_WithoutTheSecret_RejectsTheCookies_WithTheSecret_AcceptsThem()
     {
         using var temp = new TempFolder();
-        await using var original = new OriginalApp();
+        await using var original = new SqliteFileFactory();
         var (cookies, _) = await SignInAsync(original, DemoData.Admin);
         var withoutSecret = temp.File("copy-without-secret.db");
         var withSecret = temp.File("copy-with-secret.db");
@@ -162,7 +156,7 @@ public sealed class KeyRingAtRestTests
     [Fact]
     public async Task KeyRingRows_HoldNoKeyInTheClear()
     {
-        await using var app = new OriginalApp();
+        await using var app = new SqliteFileFactory();
         await SignInAsync(app, DemoData.Admin);
 
         var rows = await app.WithDbAsync(db => db.DataProtectionKeys.Select(k => k.Xml).ToListAsync());

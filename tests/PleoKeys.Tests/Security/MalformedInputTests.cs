@@ -238,8 +238,8 @@ public sealed class MalformedInputTests(PleoKeysFactory factory, ITestOutputHelp
         var keysBefore = await factory.KeyCountAsync();
 
         // More fields than the form reader allows (1,024), and one value over its 4 MB limit.
-        var tooMany = SecurityKit.CreateFields(token, scopes: Enumerable.Repeat("vendors:read", 2000));
-        var tooLong = SecurityKit.CreateFields(token, name: new string('n', 5 * 1024 * 1024));
+        var tooMany = PageHelpers.CreateFields(token, scopes: Enumerable.Repeat("vendors:read", 2000));
+        var tooLong = PageHelpers.CreateFields(token, name: new string('n', 5 * 1024 * 1024));
         foreach (var fields in new[] { tooMany, tooLong })
         {
             var response = await client.PostFormAsync("/Settings/ApiKeys/Create", fields);

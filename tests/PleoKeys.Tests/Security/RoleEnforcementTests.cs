@@ -35,7 +35,7 @@ public sealed class RoleEnforcementTests(PleoKeysFactory factory) : IClassFixtur
 
             foreach (var level in new[] { "Company", "Organisation" })
             {
-                var fields = SecurityKit.CreateFields(token, "Sneaky", level, SecurityKit.AllScopes);
+                var fields = PageHelpers.CreateFields(token, "Sneaky", level, PageHelpers.AllScopes);
                 fields.Add(new("Input.CompanyId", DemoData.NordicCoffeeApSId.ToString()));
                 var create = await client.PostFormAsync("/Settings/ApiKeys/Create", fields);
                 Assert.Equal(HttpStatusCode.Forbidden, create.StatusCode);
@@ -60,7 +60,7 @@ public sealed class RoleEnforcementTests(PleoKeysFactory factory) : IClassFixtur
         var (token, ticket) = await bookkeeper.FormTokensAsync("/Settings/ApiKeys/Create");
         var before = await factory.KeysSnapshotAsync();
 
-        var create = await bookkeeper.PostFormAsync("/Settings/ApiKeys/Create", SecurityKit.CreateFields(token, "Org attempt", "Organisation", ticket: ticket));
+        var create = await bookkeeper.PostFormAsync("/Settings/ApiKeys/Create", PageHelpers.CreateFields(token, "Org attempt", "Organisation", ticket: ticket));
         Assert.Equal(HttpStatusCode.BadRequest, create.StatusCode);
         Assert.Contains("Only Admins and Bookkeepers of the whole organisation", await create.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
@@ -80,7 +80,7 @@ public sealed class RoleEnforcementTests(PleoKeysFactory factory) : IClassFixtur
         cookies.Add(new Uri("http://localhost"), new Cookie("pleokeys.company", DemoData.NordicCoffeeAbId.ToString()));
         var (token, ticket) = await bookkeeper.FormTokensAsync("/Settings/ApiKeys/Create");
         var name = "Tamper " + Guid.NewGuid().ToString("N")[..8];
-        var fields = SecurityKit.CreateFields(token, name, ticket: ticket);
+        var fields = PageHelpers.CreateFields(token, name, ticket: ticket);
         fields.Add(new("Input.CompanyId", DemoData.FjordBikesAsId.ToString()));
         fields.Add(new("CompanyId", DemoData.NordicCoffeeAbId.ToString()));
 

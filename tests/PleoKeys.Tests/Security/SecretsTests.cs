@@ -30,7 +30,7 @@ public sealed class RecordingHandler(ConcurrentQueue<RecordingHandler.Exchange> 
 /// A full run of the journeys (create, reveal, use, misuse, delete, expire) with every log line captured at
 /// Trace level: no plaintext key appears in the logs, in a URL or Location header, or in a cacheable response.
 /// </summary>
-public sealed class SecretsTests(LogCapturingFactory factory, ITestOutputHelper output) : IClassFixture<LogCapturingFactory>
+public sealed class SecretsTests(LoggingFactory factory, ITestOutputHelper output) : IClassFixture<LoggingFactory>
 {
     private readonly ConcurrentQueue<RecordingHandler.Exchange> _exchanges = new();
 
@@ -51,8 +51,8 @@ public sealed class SecretsTests(LogCapturingFactory factory, ITestOutputHelper 
         var api = factory.CreateDefaultClient(new RecordingHandler(_exchanges));
         var keys = new List<string>
         {
-            await admin.CreateKeyAsync("Journey entity key", scopes: SecurityKit.AllScopes),
-            await admin.CreateKeyAsync("Journey organisation key", accessLevel: "Organisation", scopes: SecurityKit.AllScopes),
+            await admin.CreateKeyAsync("Journey entity key", scopes: PageHelpers.AllScopes),
+            await admin.CreateKeyAsync("Journey organisation key", accessLevel: "Organisation", scopes: PageHelpers.AllScopes),
             await bookkeeper.CreateKeyAsync("Journey short key", expiration: "7", scopes: ["vendors:read"]),
         };
         var (entity, organisation, shortLived) = (keys[0], keys[1], keys[2]);

@@ -46,7 +46,7 @@ public sealed class TenantWorld : PleoKeysFactory, IAsyncLifetime
 
     private async Task Add(HttpClient client, string label, AccessLevel level, Guid companyId, Guid organisationId)
     {
-        var key = await client.CreateKeyAsync(label, "90", level.ToString(), SecurityKit.AllScopes);
+        var key = await client.CreateKeyAsync(label, "90", level.ToString(), PageHelpers.AllScopes);
         Keys.Add(new WorldKey(label, await this.NewClient().KeyRowIdAsync(key), key, level, companyId, organisationId));
     }
 
@@ -99,7 +99,7 @@ public sealed partial class TenantIsolationTests(TenantWorld world, ITestOutputH
             .Concat(world.SeededKeys.Select(s => (Label: "seeded key", s.RowId, s.CompanyId, Level: AccessLevel.Company, Org: OrganisationOf[s.CompanyId])))
             .ToList();
         var checks = 0;
-        foreach (var user in SecurityKit.SeededUsers)
+        foreach (var user in PageHelpers.SeededUsers)
         {
             var client = await world.SignedInClientAsync(user);
             foreach (var company in Reach[user])
@@ -165,7 +165,7 @@ public sealed partial class TenantIsolationTests(TenantWorld world, ITestOutputH
         var checks = 0;
         foreach (var key in world.Keys)
         {
-            var others = SecurityKit.AllCompanies.Where(c => !key.Covers(c, OrganisationOf[c])).Append(Guid.NewGuid()).ToList();
+            var others = PageHelpers.AllCompanies.Where(c => !key.Covers(c, OrganisationOf[c])).Append(Guid.NewGuid()).ToList();
             foreach (var (method, path, body) in CompanyEndpoints)
             {
                 foreach (var other in others)
@@ -183,7 +183,7 @@ public sealed partial class TenantIsolationTests(TenantWorld world, ITestOutputH
                         var response = await client.SendAsync(request);
                         var problem = await response.Content.ReadAsStringAsync();
                         Assert.True(response.StatusCode == HttpStatusCode.Forbidden,
-                            $"{key} {method} {path} for another company answered {(int)response.StatusCode}: {SecurityKit.Shorten(problem)}");
+                            $"{key} {method} {path} for another company answered {(int)response.StatusCode}: {PageHelpers.Shorten(problem)}");
                         Assert.Contains("does not reach company", problem, StringComparison.Ordinal);
                         checks++;
                     }
