@@ -72,7 +72,7 @@ public sealed class AllowlistTests(BehindProxyFactory factory) : IClassFixture<B
         var api = factory.NewClient();
 
         var forwarded = new HttpRequestMessage(HttpMethod.Get, "/v1/vendors");
-        forwarded.Headers.Add(TestClientAddressStartupFilter.Header, BehindProxyFactory.Proxy);
+        forwarded.Headers.Add(ClientAddressStartupFilter.Header, BehindProxyFactory.Proxy);
         forwarded.Headers.Add("X-Forwarded-For", "10.9.9.9");
         forwarded.Headers.Authorization = Clients.Basic(key);
         await api.SendAsync(forwarded).ExpectAsync(HttpStatusCode.OK);
@@ -81,7 +81,7 @@ public sealed class AllowlistTests(BehindProxyFactory factory) : IClassFixture<B
         var proxyItself = await api.CallFromAsync(BehindProxyFactory.Proxy, "/v1/vendors", key);
         Assert.Contains($"came from {BehindProxyFactory.Proxy}.", (await proxyItself.ReadProblemAsync()).Detail, StringComparison.Ordinal);
         var spoofed = new HttpRequestMessage(HttpMethod.Get, "/v1/vendors");
-        spoofed.Headers.Add(TestClientAddressStartupFilter.Header, "198.51.100.1");
+        spoofed.Headers.Add(ClientAddressStartupFilter.Header, "198.51.100.1");
         spoofed.Headers.Add("X-Forwarded-For", "10.9.9.9");
         spoofed.Headers.Authorization = Clients.Basic(key);
         await api.SendAsync(spoofed).ExpectAsync(HttpStatusCode.Forbidden);

@@ -21,7 +21,7 @@ public sealed class CredentialRevocationTests(UsageFactory factory) : IClassFixt
     private static Task<HttpResponseMessage> ReportAsync(HttpClient client, string from, object body)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, Path) { Content = JsonContent.Create(body) };
-        request.Headers.Add(TestClientAddressStartupFilter.Header, from);
+        request.Headers.Add(ClientAddressStartupFilter.Header, from);
         return client.SendAsync(request);
     }
 

@@ -22,7 +22,7 @@ public class UsageFactory : PleoKeysFactory
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        builder.ConfigureServices(s => s.AddSingleton<IStartupFilter, TestClientAddressStartupFilter>());
+        builder.ConfigureServices(s => s.AddSingleton<IStartupFilter, ClientAddressStartupFilter>());
     }
 }
 
@@ -35,7 +35,7 @@ public static class UsageKit
     public static Task<HttpResponseMessage> CallFromAsync(this HttpClient client, string address, string url, string key, HttpMethod? method = null, object? json = null)
     {
         var request = new HttpRequestMessage(method ?? HttpMethod.Get, url);
-        request.Headers.Add(TestClientAddressStartupFilter.Header, address);
+        request.Headers.Add(ClientAddressStartupFilter.Header, address);
         request.Headers.Authorization = Clients.Basic(key);
         if (json is not null)
         {
