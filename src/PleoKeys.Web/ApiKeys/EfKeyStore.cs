@@ -33,6 +33,7 @@ public sealed class EfKeyStore(IServiceScopeFactory scopes) : IKeyStore
                 SecretStopsAtUtc = row.SecretStopsAtUtc,
                 Digest = row.SecretDigest,
                 DigestSecretId = row.DigestSecretId,
+                AllowedNetworks = AllowedNetworks.Split(row.AllowedNetworks),
             };
     }
 
