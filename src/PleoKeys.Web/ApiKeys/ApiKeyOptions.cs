@@ -29,7 +29,7 @@ public sealed class PleoKeysOptions
     [Range(1, int.MaxValue, ErrorMessage = "PleoKeys:FailedAuthPerMinutePerClient must be at least {1}.")]
     public int FailedAuthPerMinutePerClient { get; set; } = 60;
 
-    /// <summary>Failed authentications per minute against one key id before it gets 429.</summary>
+    /// <summary>Failed authentications per minute against one key id that are audited as a burst (once a minute); nobody is refused for them.</summary>
     [Range(1, int.MaxValue, ErrorMessage = "PleoKeys:FailedAuthPerMinutePerKey must be at least {1}.")]
     public int FailedAuthPerMinutePerKey { get; set; } = 10;
 

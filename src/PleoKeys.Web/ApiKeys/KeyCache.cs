@@ -10,7 +10,7 @@ namespace PleoKeys.Web.ApiKeys;
 /// read before a change is never used after it, however requests and re-reads interleave. Expiry and the end
 /// of a rolled key's grace period are judged against the clock on every request, not here.
 /// </summary>
-public sealed class KeyCache(IKeyStore store)
+public sealed class KeyCache(IKeyStore store, KeyDigests digests)
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _changes = new(StringComparer.Ordinal);
@@ -66,8 +66,8 @@ public sealed class KeyCache(IKeyStore store)
         // meanwhile (a racing first call's BCrypt verify) is kept: the row read may predate its storing, and
         // losing it would cost another verify.
         var entry = _entries.AddOrUpdate(keyId, new Entry(key, version), (_, old) => new Entry(
-            old.Key is { Digest: not null } remembered && remembered.SecretHash == key.SecretHash && remembered.DigestSecretId != key.DigestSecretId
-                ? key with { Digest = remembered.Digest, DigestSecretId = remembered.DigestSecretId }
+            digests.IsCurrent(old.Key) && !digests.IsCurrent(key) && old.Key.SecretHash == key.SecretHash
+                ? key with { Digest = old.Key.Digest, DigestSecretId = old.Key.DigestSecretId }
                 : key,
             version));
         return entry.Key;

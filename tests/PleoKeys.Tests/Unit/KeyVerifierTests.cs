@@ -28,12 +28,12 @@ public sealed class KeyVerifierTests
 
     public KeyVerifierTests()
     {
-        _cache = new KeyCache(_store);
+        _cache = new KeyCache(_store, _digests);
         _verifier = NewVerifier(_cache, _digests);
     }
 
     /// <summary>A verifier as a freshly started instance has it: an empty cache over the same rows.</summary>
-    private KeyVerifier Restarted(KeyDigests? digests = null) => NewVerifier(new KeyCache(_store), digests ?? _digests);
+    private KeyVerifier Restarted(KeyDigests? digests = null) => NewVerifier(new KeyCache(_store, digests ?? _digests), digests ?? _digests);
 
     private KeyVerifier NewVerifier(KeyCache cache, KeyDigests digests) =>
         new(cache, digests, new BCryptGate(_hasher), _store, _time,
