@@ -255,7 +255,7 @@ public sealed class PerClientRevocationLimit(IOptions<PleoKeysOptions> options) 
 
     public RateLimitPartition<string> GetPartition(HttpContext httpContext) =>
         RateLimitPartition.GetFixedWindowLimiter(
-            httpContext.Connection.RemoteIpAddress is { } ip ? AllowedNetworks.Normalize(ip).ToString() : "-",
+            Auth.ClientPartition.Of(httpContext.Connection.RemoteIpAddress),
             _ => new FixedWindowRateLimiterOptions
             {
                 PermitLimit = options.Value.CredentialRevocationsPerMinutePerClient,

@@ -264,6 +264,7 @@ public static class UsageRecording
     public static IApplicationBuilder UseUsageRecording(this IApplicationBuilder app)
     {
         var recorder = app.ApplicationServices.GetRequiredService<UsageRecorder>();
+        var lastUsed = app.ApplicationServices.GetRequiredService<LastUsedRecorder>();
         return app.Use(next => context =>
         {
             if (!PleoApi.IsApiPath(context.Request.Path))
@@ -278,21 +279,21 @@ public static class UsageRecording
             }
             catch
             {
-                Count(recorder, context, StatusCodes.Status500InternalServerError);
+                Count(recorder, lastUsed, context, StatusCodes.Status500InternalServerError);
                 throw;
             }
 
             if (pending.IsCompletedSuccessfully)
             {
-                Count(recorder, context, context.Response.StatusCode);
+                Count(recorder, lastUsed, context, context.Response.StatusCode);
                 return Task.CompletedTask;
             }
 
-            return AfterAsync(pending, recorder, context);
+            return AfterAsync(pending, recorder, lastUsed, context);
         });
     }
 
-    private static async Task AfterAsync(Task pending, UsageRecorder recorder, HttpContext context)
+    private static async Task AfterAsync(Task pending, UsageRecorder recorder, LastUsedRecorder lastUsed, HttpContext context)
     {
         try
         {
@@ -301,18 +302,26 @@ public static class UsageRecording
         catch
         {
             // The exception handler before this middleware turns it into a 500.
-            Count(recorder, context, StatusCodes.Status500InternalServerError);
+            Count(recorder, lastUsed, context, StatusCodes.Status500InternalServerError);
             throw;
         }
 
-        Count(recorder, context, context.Response.StatusCode);
+        Count(recorder, lastUsed, context, context.Response.StatusCode);
     }
 
-    private static void Count(UsageRecorder recorder, HttpContext context, int status)
+    private static void Count(UsageRecorder recorder, LastUsedRecorder lastUsed, HttpContext context, int status)
     {
         if (ApiKeyFeature.Find(context) is { } key)
         {
-            recorder.Record(key.Id, UsageEndpoint.Of(context.GetEndpoint()), status, context.Connection.RemoteIpAddress is { } ip ? AllowedNetworks.Normalize(ip) : null);
+            // A use is a call the key was let in and allowed to make: one refused by its allowlist or a missing scope
+            // (403) counts as refused, and leaves neither its address nor a "last used".
+            var used = status != StatusCodes.Status403Forbidden;
+            var address = used && context.Connection.RemoteIpAddress is { } ip ? AllowedNetworks.Normalize(ip) : null;
+            recorder.Record(key.Id, UsageEndpoint.Of(context.GetEndpoint()), status, address);
+            if (used)
+            {
+                lastUsed.Record(key.Id, address);
+            }
         }
         else if (ApiKeyFeature.FindPresented(context) is { } presented)
         {

@@ -13,9 +13,10 @@ namespace PleoKeys.Web.ApiKeys;
 /// <para>
 /// The secret is the file <c>PleoKeys:KeyDigestSecretPath</c> (shared by every instance, like the Data
 /// Protection certificate), or <see cref="FileName"/> in <c>PleoKeys:SecretsPath</c>, created on first run.
-/// Its <see cref="SecretId"/> is stored with each digest. To rotate it, replace the file (the operator command
-/// <c>rotate-key-digest-secret</c> writes a new one) and restart every instance: each key's next call then
-/// costs one BCrypt verify and stores a digest under the new secret.
+/// Its <see cref="SecretId"/> is stored with each digest. To rotate it, run the operator command
+/// <c>rotate-key-digest-secret</c> (a new secret, the old one kept as the previous), copy the file to every
+/// instance and restart them: a key whose digest is under the previous secret is recognised by one HMAC and gets
+/// a new digest; a key with no digest, or one under a retired secret, costs one BCrypt verify.
 /// </para>
 /// </summary>
 public sealed class KeyDigests
@@ -28,18 +29,36 @@ public sealed class KeyDigests
     private const int SecretLength = 32;
 
     private readonly byte[] _secret;
+    private readonly byte[]? _previous;
 
-    public KeyDigests(byte[] secret)
+    /// <param name="secret">The current secret: new digests are made under it.</param>
+    /// <param name="previous">The secret before the last rotation, if kept: a digest under it still recognises its key (and is then replaced).</param>
+    public KeyDigests(byte[] secret, byte[]? previous = null)
     {
-        if (secret.Length < SecretLength)
+        if (secret.Length < SecretLength || previous is { Length: < SecretLength })
         {
-            throw new ArgumentException($"The key digest secret must be at least {SecretLength} bytes.", nameof(secret));
+            throw new ArgumentException($"A key digest secret must be at least {SecretLength} bytes.", nameof(secret));
         }
 
         _secret = secret;
-        // A name for the secret, not a way to it: the first 8 bytes of its SHA-256, which reveal nothing of a random 256-bit secret.
-        SecretId = Convert.ToHexStringLower(SHA256.HashData(secret).AsSpan(0, 8));
+        _previous = previous;
+        SecretId = IdOf(secret);
+        PreviousSecretId = previous is null ? null : IdOf(previous);
     }
+
+    /// <summary>A name for a secret, not a way to it: the first 8 bytes of its SHA-256, which reveal nothing of a random 256-bit secret.</summary>
+    private static string IdOf(byte[] secret) => Convert.ToHexStringLower(SHA256.HashData(secret).AsSpan(0, 8));
+
+    /// <summary>The id of the secret before the last rotation, when it is kept.</summary>
+    public string? PreviousSecretId { get; }
+
+    /// <summary>
+    /// True when the key's digest was made under the previous secret and matches <paramref name="presented"/>: the
+    /// key is recognised without BCrypt, and its digest should be made again under the current secret.
+    /// </summary>
+    public bool MatchesUnderPrevious(KeySnapshot key, string presented) =>
+        _previous is not null && key.Digest is { Length: Length } && key.DigestSecretId == PreviousSecretId
+        && CryptographicOperations.FixedTimeEquals(key.Digest, HMACSHA256.HashData(_previous, Encoding.UTF8.GetBytes(presented)));
 
     /// <summary>Names the secret digests are made under (16 hex digits), stored beside each digest.</summary>
     public string SecretId { get; }
@@ -66,26 +85,36 @@ public sealed class KeyDigests
             Write(path, overwrite: false);
         }
 
-        byte[] secret;
-        try
+        // The file: the current secret on the first line; the one before the last rotation, if kept, on the second.
+        var secrets = new List<byte[]>();
+        foreach (var line in File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0))
         {
-            secret = Convert.FromBase64String(File.ReadAllText(path).Trim());
-        }
-        catch (FormatException)
-        {
-            throw new InvalidOperationException($"The key digest secret {path} is not base64 text (set by PleoKeys:KeyDigestSecretPath).");
+            try
+            {
+                secrets.Add(Convert.FromBase64String(line));
+            }
+            catch (FormatException)
+            {
+                throw new InvalidOperationException($"The key digest secret {path} is not base64 text (set by PleoKeys:KeyDigestSecretPath).");
+            }
         }
 
-        return secret.Length >= SecretLength
-            ? new KeyDigests(secret)
-            : throw new InvalidOperationException($"The key digest secret {path} holds {secret.Length} bytes; it needs at least {SecretLength}.");
+        return secrets is [{ Length: >= SecretLength } current, ..] && secrets.Skip(1).All(p => p.Length >= SecretLength)
+            ? new KeyDigests(current, secrets.ElementAtOrDefault(1))
+            : throw new InvalidOperationException($"The key digest secret {path} must hold a base64 secret of at least {SecretLength} bytes on its first line.");
     }
 
-    /// <summary>Replaces the secret file with a new random secret (the operator's rotation); returns its id.</summary>
+    /// <summary>
+    /// The operator's rotation: a new random secret becomes current and the current one is kept as the previous
+    /// (the one before it is dropped), so keys whose digests were made under it are recognised without BCrypt and
+    /// get new digests. Rotating twice retires a secret for good. Returns the new secret's id.
+    /// </summary>
     public static string Rotate(PleoKeysOptions options, IHostEnvironment environment)
     {
         var path = PathOf(options, environment);
-        Write(path, overwrite: true);
+        var current = File.Exists(path) ? File.ReadAllLines(path).Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) : null;
+        var text = Convert.ToBase64String(RandomNumberGenerator.GetBytes(SecretLength)) + "\n" + (current is null ? "" : current + "\n");
+        SecretFiles.Write(path, Encoding.ASCII.GetBytes(text), overwrite: true);
         return Load(options, environment).SecretId;
     }
 

@@ -56,21 +56,38 @@ public sealed class KeyVerifier(
             key = key with { Digest = remembered.Digest, DigestSecretId = remembered.DigestSecretId };
         }
 
-        var matches = digests.IsCurrent(key)
-            ? CryptographicOperations.FixedTimeEquals(key.Digest, digest)
-            : await VerifyOnceWithBCryptAsync(key, presented, digest);
+        bool matches;
+        if (digests.IsCurrent(key))
+        {
+            matches = CryptographicOperations.FixedTimeEquals(key.Digest, digest);
+        }
+        else if (key.DigestSecretId is { } made && made == digests.PreviousSecretId)
+        {
+            // Made under the secret before the last rotation: an HMAC decides, never BCrypt, so wrong secrets sent
+            // after a rotation cost no more than before it. A match gets its digest made again under the current one.
+            matches = digests.MatchesUnderPrevious(key, presented);
+            if (matches)
+            {
+                Remember(key, digest);
+            }
+        }
+        else
+        {
+            matches = await VerifyOnceWithBCryptAsync(key, presented, digest);
+        }
         return matches ? Judge(key) : new VerifyResult(VerifyOutcome.UnknownOrWrongSecret, key);
     }
 
     /// <summary>
-    /// True when the presented text is a key this instance has in memory with a current digest that matches,
-    /// decided from memory alone (no database, no BCrypt): how a client over its failure budget still gets its
-    /// good key verified. Says nothing of the key's state, which <see cref="VerifyAsync"/> judges.
+    /// True when the presented text is one of our keys with a current digest that matches: at most one indexed
+    /// lookup and one HMAC, never BCrypt. How a client over its failure budget still gets its good key verified,
+    /// also on an instance that has not seen the key yet. Says nothing of the key's state, which
+    /// <see cref="VerifyAsync"/> judges.
     /// </summary>
-    public bool IsKnownKey(string presented)
+    public async ValueTask<bool> IsKnownKeyAsync(string presented, CancellationToken ct = default)
     {
-        if (presented.Length != ApiKeyFormat.Length
-            || cache.FindRemembered(presented.Substring(ApiKeyFormat.PrefixLength, ApiKeyFormat.KeyIdLength)) is not { } key || !digests.IsCurrent(key))
+        if (ApiKeyFormat.TryParse(presented, out var parsed) != KeyFormatError.None || parsed!.Environment != options.Value.Environment
+            || await cache.FindAsync(parsed.KeyId, ct) is not { } key || !digests.IsCurrent(key))
         {
             return false;
         }
@@ -99,14 +116,20 @@ public sealed class KeyVerifier(
                 return false;
             }
 
-            cache.RememberDigest(key, digest, digests.SecretId);
-            _ = StoreDigestAsync(key, digest);
+            Remember(key, digest);
             return true;
         }
         finally
         {
             _bcryptFlights.TryRemove(new KeyValuePair<string, Lazy<Task<bool>>>(flightKey, self));
         }
+    }
+
+    /// <summary>Keeps a digest just made under the current secret, in memory at once and on the key's row in the background.</summary>
+    private void Remember(KeySnapshot key, byte[] digest)
+    {
+        cache.RememberDigest(key, digest, digests.SecretId);
+        _ = StoreDigestAsync(key, digest);
     }
 
     /// <summary>Stores the digest on the key's row, off the request path; a failure only costs another BCrypt verify later.</summary>

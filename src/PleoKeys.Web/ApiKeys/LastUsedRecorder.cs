@@ -20,7 +20,17 @@ public sealed class LastUsedRecorder(IServiceScopeFactory scopes, TimeProvider t
     private sealed record Use(DateTime AtUtc, IPAddress? Address);
 
     /// <summary>Notes a call made with the key (by its row id) from the address; never waits.</summary>
-    public void Record(Guid keyRowId, IPAddress? address) => _pending[keyRowId] = new Use(time.GetUtcNow().UtcDateTime, address);
+    public void Record(Guid keyRowId, IPAddress? address)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        // A note from the same address within the second says the same thing: keep it rather than allocate another.
+        if (_pending.TryGetValue(keyRowId, out var noted) && now - noted.AtUtc < TimeSpan.FromSeconds(1) && Equals(noted.Address, address))
+        {
+            return;
+        }
+
+        _pending[keyRowId] = new Use(now, address);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -81,7 +81,6 @@ public sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     KeyVerifier verifier,
     FailureBudgets budgets,
-    LastUsedRecorder lastUsed,
     AuthFailureAudit failureAudit,
     IOptions<PleoKeysOptions> pleoOptions)
     : AuthenticationHandler<ApiKeyAuthenticationOptions>(options, logger, encoder)
@@ -105,9 +104,9 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var client = Context.Connection.RemoteIpAddress?.ToString() ?? "-";
+        var client = ClientPartition.Of(Context.Connection.RemoteIpAddress);
         var readable = ApiKeyCredentials.TryRead(header, out var presented, out var why);
-        if (budgets.IsSpent(client) && !(readable && verifier.IsKnownKey(presented)))
+        if (budgets.IsSpent(client) && !(readable && await verifier.IsKnownKeyAsync(presented, Context.RequestAborted)))
         {
             return await ThrottledAsync(client, FailureBudgets.Window);
         }
@@ -135,7 +134,7 @@ public sealed class ApiKeyAuthenticationHandler(
             if (budgets.CountAgainstKey(guessed.KeyId))
             {
                 // Written in the background: a busy database must not hold the answer.
-                _ = failureAudit.RecordBurstAsync(guessed, client);
+                _ = failureAudit.RecordBurstAsync(guessed, Context.Connection.RemoteIpAddress?.ToString());
             }
         }
 
@@ -144,7 +143,6 @@ public sealed class ApiKeyAuthenticationHandler(
 
     private AuthenticateResult Success(KeySnapshot key)
     {
-        lastUsed.Record(key.Id, Context.Connection.RemoteIpAddress);
         Response.Headers[ApiKeyDefaults.ExpiresHeader] = key.ExpiresAtUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         if (key is { RolledAtUtc: { } rolled, SecretStopsAtUtc: { } stops })
         {
@@ -176,7 +174,7 @@ public sealed class ApiKeyAuthenticationHandler(
     }
 
     /// <summary>
-    /// A client over its budget: refused unread. One that was guessing secrets of real keys gets the refusal
+    /// A client over its budget whose key is not one of ours with a current digest: refused without BCrypt. One that was guessing secrets of real keys gets the refusal
     /// after <see cref="PleoKeysOptions.ThrottledResponseDelay"/> (a tarpit), so its flood costs it time and the
     /// server almost nothing; at most <see cref="MaxWaiting"/> wait at once.
     /// </summary>

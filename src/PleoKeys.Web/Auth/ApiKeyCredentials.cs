@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text;
 
 namespace PleoKeys.Web.Auth;
@@ -61,27 +60,31 @@ public static class ApiKeyCredentials
             return null;
         }
 
-        if (!AuthenticationHeaderValue.TryParse(header, out var value) || string.IsNullOrWhiteSpace(value.Parameter))
+        // RFC 9110 §11.4: credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ].
+        var space = header.IndexOf(' ', StringComparison.Ordinal);
+        var scheme = space > 0 ? header[..space] : "";
+        var parameter = space > 0 ? header[(space + 1)..].Trim(' ') : "";
+        if (scheme.Length == 0 || parameter.Length == 0)
         {
             why = "The Authorization header is malformed. Send 'Authorization: Basic base64(KEY:)' or 'Authorization: Bearer KEY'.";
             return null;
         }
 
-        if (value.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase))
+        if (scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase))
         {
-            return value.Parameter;
+            return parameter;
         }
 
-        if (!value.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
+        if (!scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
         {
-            why = $"The '{Truncate(value.Scheme)}' scheme is not supported. Use HTTP Basic with the key as the user name and an empty password (curl -u 'KEY:'), or Bearer.";
+            why = $"The '{Truncate(scheme)}' scheme is not supported. Use HTTP Basic with the key as the user name and an empty password (curl -u 'KEY:'), or Bearer.";
             return null;
         }
 
         string decoded;
         try
         {
-            decoded = Encoding.UTF8.GetString(Convert.FromBase64String(value.Parameter.Trim()));
+            decoded = Encoding.UTF8.GetString(Convert.FromBase64String(parameter));
         }
         catch (FormatException)
         {

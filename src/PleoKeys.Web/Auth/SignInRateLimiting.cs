@@ -35,7 +35,7 @@ public sealed class SignInRateLimitPolicy(IOptions<PleoKeysOptions> options) : I
     public RateLimitPartition<string> GetPartition(HttpContext httpContext) =>
         HttpMethods.IsPost(httpContext.Request.Method)
             ? RateLimitPartition.GetFixedWindowLimiter(
-                httpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                ClientPartition.Of(httpContext.Connection.RemoteIpAddress),
                 _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = Math.Max(1, options.Value.SignInAttemptsPerMinutePerClient),

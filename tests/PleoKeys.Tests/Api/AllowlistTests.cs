@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using System.Net;
 using PleoKeys.Tests.Infrastructure;
 using PleoKeys.Web.ApiKeys;
@@ -113,6 +114,26 @@ public sealed class AllowlistTests(BehindProxyFactory factory) : IClassFixture<B
         details = await admin.GetDocumentAsync($"/Settings/ApiKeys/Details/{row.Id}");
         await admin.SubmitAsync(details.Form("form[action*='handler=Allowlist']"), ("AllowedNetworks", ""));
         await api.CallFromAsync("127.0.0.1", "/v1/vendors", key).ExpectAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task CallsRefusedByTheAllowlist_AreCountedAsRefused_AndLeaveNoAddressOrLastUsed()
+    {
+        // The attack's case: an Admin must not read "used from 127.0.0.1" off a key that was only ever refused there.
+        var key = await KeyAllowedFromAsync("10.0.0.0/8");
+        var row = await factory.KeyRowAsync(key);
+        var api = factory.NewClient();
+        for (var i = 0; i < 3; i++)
+        {
+            await api.CallFromAsync("127.0.0.1", "/v1/vendors", key).ExpectAsync(HttpStatusCode.Forbidden);
+        }
+
+        var rows = await factory.FlushUntilAsync(row.Id, 3);
+        await Task.Delay(500);
+
+        Assert.Equal(3, rows.Count(UsageOutcome.Denied, "GET /v1/vendors"));
+        Assert.Empty(await factory.WithDbAsync(db => db.KeyUsageAddresses.Where(a => a.ApiKeyId == row.Id).ToListAsync()));
+        Assert.Null((await factory.KeyRowAsync(key)).LastUsedAtUtc);
     }
 
     [Fact]

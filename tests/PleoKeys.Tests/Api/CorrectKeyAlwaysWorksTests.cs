@@ -57,4 +57,37 @@ public sealed class CorrectKeyAlwaysWorksTests(ThrottlingFactory factory) : ICla
             await factory.ApiGetFromAsync(owner, "/v1/vendors", key).ExpectAsync(HttpStatusCode.OK);
         }
     }
+
+    [Fact]
+    public async Task ClientOverItsBudget_StillGetsInWithItsCorrectKey_OnAnInstanceThatHasNotSeenTheKey()
+    {
+        // The attack's case: after a restart, an address spends its budget on garbage, then calls with its own key.
+        var key = await factory.NewAdminKeyAsync("Own key after garbage");
+        await using var cold = new ThrottlingFactory { SharesDatabaseWith = factory };
+        const string client = "10.13.6.9";
+        for (var i = 0; i < ThrottlingFactory.FailuresPerClient; i++)
+        {
+            await cold.ApiGetFromAsync(client, Me, "garbage" + i).ExpectAsync(HttpStatusCode.Unauthorized);
+        }
+
+        await cold.ApiGetFromAsync(client, Me, "garbage").ExpectAsync(HttpStatusCode.TooManyRequests);
+        await cold.ApiGetFromAsync(client, Me, key).ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(0, cold.Hasher.Verifies);
+    }
+
+    [Theory]
+    [InlineData("2001:db8:7::50", "2001:db8:7::51")]
+    [InlineData("198.51.100.50", "::ffff:198.51.100.50")]
+    public async Task OneClient_UnderOtherAddressesOfItsOwn_SharesOneBudget(string first, string second)
+    {
+        // An IPv6 host may use any address of its /64, and an IPv4 address may arrive IPv4-mapped: one budget each.
+        var key = await factory.NewAdminKeyAsync("Guessed from one network");
+        for (var i = 0; i < ThrottlingFactory.FailuresPerClient; i++)
+        {
+            await factory.ApiGetFromAsync(first, Me, TestKeys.WithWrongSecret(key, i)).ExpectAsync(HttpStatusCode.Unauthorized);
+        }
+
+        await factory.ApiGetFromAsync(second, Me, TestKeys.WithWrongSecret(key, 30)).ExpectAsync(HttpStatusCode.TooManyRequests);
+        await factory.ApiGetFromAsync("2001:db8:8::1", Me, TestKeys.WithWrongSecret(key, 31)).ExpectAsync(HttpStatusCode.Unauthorized);
+    }
 }

@@ -152,26 +152,38 @@ public sealed class VerificationCostTests : IClassFixture<PleoKeysFactory>
     }
 
     [Fact]
-    public async Task AfterTheOperatorRotatesTheDigestSecret_AKeyCostsOneBCrypt_ThenNoneAgain()
+    public async Task AfterTheOperatorRotatesTheDigestSecret_AKeyIsRecognisedWithoutBCrypt_AndRotatingTwiceCostsOne()
     {
         // An app of this test's own: rotating the secret of the class's app would change the other tests' costs.
         await using var original = new PleoKeysFactory();
         var admin = await original.SignedInClientAsync(DemoData.Admin);
         var key = await admin.CreateKeyAsync("Outlives a rotation", scopes: [Scopes.VendorsRead]);
+        var other = await admin.CreateKeyAsync("Unused through a rotation", scopes: [Scopes.VendorsRead]);
         var before = await original.KeyRowAsync(key);
 
-        // The operator's command, then a restart of every instance (the secret is read at start).
+        // The operator's command, then a restart of every instance (the secret is read at start). The secret before
+        // it is kept as the previous one: the key is recognised by an HMAC under it, wrong secrets too, and gets a new digest.
         Assert.Equal(0, await OperatorCommands.RunAsync(original.Services, [OperatorCommands.RotateKeyDigestSecret], TextWriter.Null));
         await using (var rotated = new PleoKeysFactory { SharesDatabaseWith = original })
         {
-            Assert.Equal(1, await VerifiesForAsync(rotated, key, 1));
             Assert.Equal(0, await VerifiesForAsync(rotated, key, 8));
+            var guesses = rotated.Hasher.Verifies;
+            for (var i = 0; i < 5; i++)
+            {
+                await rotated.NewClient().ApiSendAsync(HttpMethod.Get, Me, TestKeys.WithWrongSecret(other, i)).ExpectAsync(HttpStatusCode.Unauthorized);
+            }
+
+            Assert.Equal(guesses, rotated.Hasher.Verifies);
             var after = await original.WaitForKeyRowAsync(key, r => r.DigestSecretId != before.DigestSecretId);
             Assert.NotEqual(before.SecretDigest, after.SecretDigest);
         }
 
-        await using var restarted = new PleoKeysFactory { SharesDatabaseWith = original };
-        Assert.Equal(0, await VerifiesForAsync(restarted, key, 8));
+        // Rotated again: the first secret is retired, so the key never used since costs one BCrypt verify, then none.
+        Assert.Equal(0, await OperatorCommands.RunAsync(original.Services, [OperatorCommands.RotateKeyDigestSecret], TextWriter.Null));
+        await using var twice = new PleoKeysFactory { SharesDatabaseWith = original };
+        Assert.Equal(1, await VerifiesForAsync(twice, other, 1));
+        Assert.Equal(0, await VerifiesForAsync(twice, other, 8));
+        Assert.Equal(0, await VerifiesForAsync(twice, key, 8));
     }
 
     [Fact]

@@ -22,7 +22,8 @@ public sealed class KeyVerifierTests
     private readonly FakeTimeProvider _time = new(Now);
     private readonly FakeStore _store = new();
     private readonly FakeHasher _hasher = new();
-    private readonly KeyDigests _digests = new(RandomNumberGenerator.GetBytes(32));
+    private static readonly byte[] FirstSecret = RandomNumberGenerator.GetBytes(32);
+    private readonly KeyDigests _digests = new(FirstSecret);
     private readonly KeyCache _cache;
     private readonly KeyVerifier _verifier;
 
@@ -107,6 +108,20 @@ public sealed class KeyVerifierTests
         Assert.Equal(1, _hasher.Verifies);
         Assert.Equal(rotated.SecretId, _store.Get(KeyIdOf(key)).DigestSecretId);
         Assert.NotEqual(_digests.SecretId, rotated.SecretId);
+    }
+
+    [Fact]
+    public async Task AfterARotation_ADigestUnderThePreviousSecret_IsMatchedByHmac_NotBCrypt_AndReplaced()
+    {
+        var key = AddKey();
+        var rotated = new KeyDigests(RandomNumberGenerator.GetBytes(32), previous: FirstSecret);
+        var verifier = Restarted(rotated);
+
+        Assert.Equal(VerifyOutcome.UnknownOrWrongSecret, (await verifier.VerifyAsync(WrongSecret(key))).Outcome);
+        Assert.Equal(VerifyOutcome.Valid, (await verifier.VerifyAsync(key)).Outcome);
+
+        Assert.Equal(0, _hasher.Verifies);
+        Assert.Equal(rotated.SecretId, _store.Get(KeyIdOf(key)).DigestSecretId);
     }
 
     [Fact]
@@ -249,22 +264,24 @@ public sealed class KeyVerifierTests
         _cache.Invalidate(KeyIdOf(key));
 
         Assert.Equal(VerifyOutcome.Deleted, (await _verifier.VerifyAsync(key)).Outcome);
-        Assert.False(_verifier.IsKnownKey(WrongSecret(key)));
-        Assert.True(_verifier.IsKnownKey(key));
+        Assert.False(await _verifier.IsKnownKeyAsync(WrongSecret(key)));
+        Assert.True(await _verifier.IsKnownKeyAsync(key));
     }
 
     [Fact]
-    public async Task IsKnownKey_AnswersFromMemoryOnly_ForTheVerifiedKeyText()
+    public async Task IsKnownKey_OnAColdVerifier_ReadsTheRowOnce_AndNeverRunsBCrypt()
     {
         var key = AddKey();
-        Assert.False(_verifier.IsKnownKey(key));
+        var legacy = AddKey(withDigest: false);
 
-        await _verifier.VerifyAsync(key);
+        Assert.True(await _verifier.IsKnownKeyAsync(key));
+        Assert.False(await _verifier.IsKnownKeyAsync(WrongSecret(key)));
+        Assert.False(await _verifier.IsKnownKeyAsync("garbage"));
+        // Without a current digest only BCrypt could tell, which a client over its budget is not given.
+        Assert.False(await _verifier.IsKnownKeyAsync(legacy));
 
-        Assert.True(_verifier.IsKnownKey(key));
-        Assert.False(_verifier.IsKnownKey(WrongSecret(key)));
-        Assert.False(_verifier.IsKnownKey("garbage"));
-        Assert.Equal(1, _store.Reads);
+        Assert.Equal(2, _store.Reads);
+        Assert.Equal(0, _hasher.Verifies);
     }
 
     [Fact]
