@@ -15,7 +15,7 @@ namespace PleoKeys.Tests.Unit;
 /// or a wrong secret of a key with a digest, and the cache never outlives a deletion or an expiry. A fake store
 /// lets a test hold a database read open, so the races around revocation can be played out deterministically.
 /// </summary>
-public sealed class KeyVerifierTests
+public sealed class KeyVerifierTests : IDisposable
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 26, 9, 0, 0, TimeSpan.Zero);
 
@@ -32,6 +32,8 @@ public sealed class KeyVerifierTests
         _cache = new KeyCache(_store, _digests);
         _verifier = NewVerifier(_cache, _digests);
     }
+
+    public void Dispose() => _digests.Dispose();
 
     /// <summary>A verifier as a freshly started instance has it: an empty cache over the same rows.</summary>
     private KeyVerifier Restarted(KeyDigests? digests = null) => NewVerifier(new KeyCache(_store, digests ?? _digests), digests ?? _digests);
