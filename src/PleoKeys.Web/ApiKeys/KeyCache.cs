@@ -27,6 +27,10 @@ public sealed class KeyCache(IKeyStore store, KeyDigests digests)
             ? ValueTask.FromResult<KeySnapshot?>(entry.Key)
             : new ValueTask<KeySnapshot?>(ReadAsync(keyId, ct));
 
+    /// <summary>The key with this key id if it is in memory and current; never reads the database.</summary>
+    public KeySnapshot? FindCached(string keyId) =>
+        _entries.TryGetValue(keyId, out var entry) && entry.ReadAt == CurrentVersion(keyId) ? entry.Key : null;
+
     /// <summary>
     /// The key with this key id as last read, even when it changed since (for matching its digest, which never
     /// changes, not for judging its state); null when not in memory. Never reads the database.

@@ -84,10 +84,16 @@ public sealed class KeyVerifier(
     /// also on an instance that has not seen the key yet. Says nothing of the key's state, which
     /// <see cref="VerifyAsync"/> judges.
     /// </summary>
-    public async ValueTask<bool> IsKnownKeyAsync(string presented, CancellationToken ct = default)
+    /// <param name="mayReadTheDatabase">False: decided from memory only (a key this instance has not read is not known).</param>
+    public async ValueTask<bool> IsKnownKeyAsync(string presented, Func<bool> mayReadTheDatabase, CancellationToken ct = default)
     {
-        if (ApiKeyFormat.TryParse(presented, out var parsed) != KeyFormatError.None || parsed!.Environment != options.Value.Environment
-            || await cache.FindAsync(parsed.KeyId, ct) is not { } key || !digests.IsCurrent(key))
+        if (ApiKeyFormat.TryParse(presented, out var parsed) != KeyFormatError.None || parsed!.Environment != options.Value.Environment)
+        {
+            return false;
+        }
+
+        var key = cache.FindCached(parsed.KeyId) ?? (mayReadTheDatabase() ? await cache.FindAsync(parsed.KeyId, ct) : null);
+        if (key is null || !digests.IsCurrent(key))
         {
             return false;
         }

@@ -106,7 +106,7 @@ public sealed class ApiKeyAuthenticationHandler(
 
         var client = ClientPartition.Of(Context.Connection.RemoteIpAddress);
         var readable = ApiKeyCredentials.TryRead(header, out var presented, out var why);
-        if (budgets.IsSpent(client) && !(readable && await verifier.IsKnownKeyAsync(presented, Context.RequestAborted)))
+        if (budgets.IsSpent(client) && !(readable && await verifier.IsKnownKeyAsync(presented, () => budgets.TryLookUpWhileSpent(client), Context.RequestAborted)))
         {
             return await ThrottledAsync(client, FailureBudgets.Window);
         }

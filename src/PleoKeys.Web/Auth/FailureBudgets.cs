@@ -22,6 +22,14 @@ public sealed class FailureBudgets : IDisposable
     private readonly TimeProvider _time;
     private readonly int _perKey;
     private readonly PartitionedRateLimiter<string> _perClient;
+
+    /// <summary>
+    /// Key lookups a client over its budget may still make per window (<see cref="LookupsWhileSpent"/>), so its own
+    /// key is found on an instance that has not read it yet, while a flood of made-up keys costs no database reads.
+    /// </summary>
+    private readonly PartitionedRateLimiter<string> _lookupsWhileSpent;
+
+    public const int LookupsWhileSpent = 10;
     private readonly ConcurrentDictionary<string, DateTime> _guessing = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (int Failures, DateTime Ends)> _keyFailures = new(StringComparer.Ordinal);
 
@@ -32,6 +40,15 @@ public sealed class FailureBudgets : IDisposable
         var perClient = Math.Max(1, options.Value.FailedAuthPerMinutePerClient);
         _perClient = PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetFixedWindowLimiter(client, _ =>
             new FixedWindowRateLimiterOptions { PermitLimit = perClient, Window = Window, QueueLimit = 0 }));
+        _lookupsWhileSpent = PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetFixedWindowLimiter(client, _ =>
+            new FixedWindowRateLimiterOptions { PermitLimit = LookupsWhileSpent, Window = Window, QueueLimit = 0 }));
+    }
+
+    /// <summary>For a client over its budget: true while it may still have a key looked up in the database this window.</summary>
+    public bool TryLookUpWhileSpent(string client)
+    {
+        using var lease = _lookupsWhileSpent.AttemptAcquire(client);
+        return lease.IsAcquired;
     }
 
     /// <summary>True when the client has spent its budget for the window: its unknown credentials are refused unread.</summary>
@@ -76,5 +93,9 @@ public sealed class FailureBudgets : IDisposable
         facts[key] = until;
     }
 
-    public void Dispose() => _perClient.Dispose();
+    public void Dispose()
+    {
+        _perClient.Dispose();
+        _lookupsWhileSpent.Dispose();
+    }
 }
