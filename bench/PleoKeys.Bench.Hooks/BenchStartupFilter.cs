@@ -3,6 +3,8 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
 using PleoKeys.Web.Api;
 using PleoKeys.Web.ApiKeys;
 
@@ -13,9 +15,11 @@ namespace PleoKeys.Bench.Hooks;
 /// <list type="bullet">
 /// <item><c>GET /bench/anonymous</c>: the baseline, the same answer as <c>GET /v1/installations/me</c> built by the
 /// same code (<see cref="PleoApi.ToInstallation"/>, written by the same <c>TypedResults.Ok</c>) from a key in
-/// memory, without authentication. It is served after the app's pipeline has run (forwarded headers, security
-/// headers, shedding, status pages, static files, localization, routing, authentication, authorization, rate
-/// limiting) and matched no endpoint, so the twin pays what an API request pays except the key's verification.</item>
+/// memory, without authentication. It is an ordinary minimal API endpoint among the app's own (as it was when the
+/// benchmark's targets were set), so it pays what an API request pays (forwarded headers, security headers, status
+/// pages, static files, localization, routing and endpoint matching, authentication, authorization, rate limiting,
+/// the endpoint's request delegate) except what a key adds: its verification, its scope policy, its rate limit and
+/// its usage count.</item>
 /// <item><c>GET /bench/stats</c>: BCrypt verifies and hashes (<see cref="CountingHasher"/>), bytes allocated, and the
 /// GC's collections, heap size and committed bytes.</item>
 /// <item>A <c>Server-Timing</c> header on page responses (not on the API or /bench, whose ratio it would blur): the
@@ -32,30 +36,27 @@ public sealed class BenchStartupFilter(BenchCounters counters) : IStartupFilter
         Name = "Benchmark",
     };
 
+    /// <summary>Where <c>UseRouting</c> leaves the route builder it matches against (ASP.NET Core's own key).</summary>
+    private const string EndpointRouteBuilderKey = "__EndpointRouteBuilder";
+
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {
         app.UseWhen(c => !PleoApi.IsApiPath(c.Request.Path) && !c.Request.Path.StartsWithSegments("/bench"), b => b.Use(ServerTiming));
         next(app);
-        // Reached only by a request no endpoint of the app answered.
-        app.Run(context => (context.Request.Method, context.Request.Path.Value) switch
-        {
-            ("GET", "/bench/anonymous") => TypedResults.Ok(PleoApi.ToInstallation(AnonymousKey)).ExecuteAsync(context),
-            ("GET", "/bench/stats") => TypedResults.Ok(Stats()).ExecuteAsync(context),
-            _ => NotFound(context),
-        });
+        // The app's endpoints are matched on the first request, so endpoints added now join them.
+        var routes = app.Properties.TryGetValue(EndpointRouteBuilderKey, out var builder) && builder is IEndpointRouteBuilder r
+            ? r
+            : throw new InvalidOperationException("The benchmark hooks need the route builder of the app's UseRouting.");
+        var bench = routes.MapGroup("/bench").AllowAnonymous().ExcludeFromDescription();
+        bench.MapGet("/anonymous", () => TypedResults.Ok(PleoApi.ToInstallation(AnonymousKey)));
+        bench.MapGet("/stats", Stats);
     };
 
-    private BenchStats Stats()
+    private Ok<BenchStats> Stats()
     {
         var gc = GC.GetGCMemoryInfo();
-        return new BenchStats(counters.BCryptVerifies, counters.BCryptHashes, GC.GetTotalAllocatedBytes(precise: true),
-            GC.CollectionCount(0), gc.HeapSizeBytes, gc.TotalCommittedBytes);
-    }
-
-    private static Task NotFound(HttpContext context)
-    {
-        context.Response.StatusCode = StatusCodes.Status404NotFound;
-        return Task.CompletedTask;
+        return TypedResults.Ok(new BenchStats(counters.BCryptVerifies, counters.BCryptHashes, GC.GetTotalAllocatedBytes(precise: true),
+            GC.CollectionCount(0), gc.HeapSizeBytes, gc.TotalCommittedBytes));
     }
 
     private static async Task ServerTiming(HttpContext context, RequestDelegate next)

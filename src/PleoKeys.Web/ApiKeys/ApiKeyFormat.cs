@@ -66,9 +66,10 @@ public static class ApiKeyFormat
         return new ParsedApiKey(body + Checksum(body), environment, keyId);
     }
 
-    public static KeyFormatError TryParse(ReadOnlySpan<char> candidate, out ParsedApiKey? key)
+    public static KeyFormatError TryParse(string text, out ParsedApiKey? key)
     {
         key = null;
+        var candidate = text.AsSpan();
         if (candidate.Length != Length || !candidate.StartsWith("pleo_", StringComparison.Ordinal))
         {
             return KeyFormatError.Malformed;
@@ -103,7 +104,7 @@ public static class ApiKeyFormat
             return KeyFormatError.BadChecksum;
         }
 
-        key = new ParsedApiKey(candidate.ToString(), environment, keyId.ToString());
+        key = new ParsedApiKey(text, environment, keyId.ToString());
         return KeyFormatError.None;
     }
 

@@ -6,20 +6,32 @@ namespace PleoKeys.Web.ApiKeys;
 /// <summary>The key rows through a short-lived DbContext per call (the verifier is a singleton).</summary>
 public sealed class EfKeyStore(IServiceScopeFactory scopes) : IKeyStore
 {
+    /// <summary>
+    /// The lookup of every key this instance has not read yet, the one query of a verification (after a restart,
+    /// each active key's first call runs it). Compiled once (EF Core's compiled queries), so a call skips building
+    /// and matching the LINQ expression.
+    /// </summary>
+    private static readonly Func<AppDbContext, string, CancellationToken, Task<KeyRow?>> FindRow =
+        EF.CompileAsyncQuery((AppDbContext db, string keyId, CancellationToken ct) => db.ApiKeys.AsNoTracking()
+            .Where(k => k.KeyId == keyId)
+            .Select(k => new KeyRow(
+                k.Id, k.KeyId, k.SecretHash, k.Last4, k.Environment, k.AccessLevel, k.CompanyId, k.OrganisationId,
+                k.Scopes, k.CreatedAtUtc, k.ExpiresAtUtc, k.DeletedAtUtc, k.Company.TimeZoneId, k.Name, k.InstallationActivatedAtUtc,
+                k.Company.Name, k.Company.ApiKeyAccess,
+                k.RolledAtUtc, k.SecretStopsAtUtc, k.SecretDigest, k.DigestSecretId, k.AllowedNetworks))
+            .SingleOrDefault());
+
+    private sealed record KeyRow(
+        Guid Id, string KeyId, string SecretHash, string Last4, KeyEnvironment Environment, AccessLevel AccessLevel, Guid CompanyId,
+        Guid OrganisationId, string Scopes, DateTime CreatedAtUtc, DateTime ExpiresAtUtc, DateTime? DeletedAtUtc, string TimeZoneId,
+        string Name, DateTime? InstallationActivatedAtUtc, string CompanyName, bool ApiKeyAccess, DateTime? RolledAtUtc,
+        DateTime? SecretStopsAtUtc, byte[]? SecretDigest, string? DigestSecretId, string AllowedNetworks);
+
     public async Task<KeySnapshot?> FindAsync(string keyId, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var row = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.KeyId == keyId)
-            .Select(k => new
-            {
-                k.Id, k.KeyId, k.SecretHash, k.Last4, k.Environment, k.AccessLevel, k.CompanyId, k.OrganisationId,
-                k.Scopes, k.CreatedAtUtc, k.ExpiresAtUtc, k.DeletedAtUtc, k.Company.TimeZoneId, k.Name, k.InstallationActivatedAtUtc,
-                CompanyName = k.Company.Name, k.Company.ApiKeyAccess,
-                k.RolledAtUtc, k.SecretStopsAtUtc, k.SecretDigest, k.DigestSecretId, k.AllowedNetworks,
-            })
-            .SingleOrDefaultAsync(ct);
+        var row = await FindRow(db, keyId, ct);
         return row is null
             ? null
             : new KeySnapshot(row.Id, row.KeyId, row.SecretHash, row.Last4, row.Environment, row.AccessLevel, row.CompanyId,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
@@ -143,25 +144,69 @@ public sealed class ApiKeyAuthenticationHandler(
 
     private AuthenticateResult Success(KeySnapshot key)
     {
-        Response.Headers[ApiKeyDefaults.ExpiresHeader] = key.ExpiresAtUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-        if (key is { RolledAtUtc: { } rolled, SecretStopsAtUtc: { } stops })
+        var texts = KeyTexts.Of(key);
+        Response.Headers[ApiKeyDefaults.ExpiresHeader] = texts.Expires;
+        if (texts.Deprecation is { } deprecation)
         {
-            // RFC 9745 §2.1: an RFC 9651 Date, "@" and the Unix time in seconds; RFC 8594 §3: an HTTP-date.
-            Response.Headers[ApiKeyDefaults.DeprecationHeader] = "@" + new DateTimeOffset(rolled).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-            Response.Headers[ApiKeyDefaults.SunsetHeader] = stops.ToString("R", CultureInfo.InvariantCulture);
+            Response.Headers[ApiKeyDefaults.DeprecationHeader] = deprecation;
+            Response.Headers[ApiKeyDefaults.SunsetHeader] = texts.Sunset;
         }
 
-        var identity = new ClaimsIdentity(
-        [
-            new(ClaimTypes.NameIdentifier, key.Id.ToString()),
-            new(ApiKeyDefaults.KeyIdClaim, key.KeyId),
-            new(ApiKeyDefaults.KeyRowIdClaim, key.Id.ToString()),
-            new(ApiKeyDefaults.AccessLevelClaim, key.AccessLevel.ToString()),
-            new(ApiKeyDefaults.CompanyClaim, key.CompanyId.ToString()),
-            new(ApiKeyDefaults.OrganisationClaim, key.OrganisationId.ToString()),
-            .. key.Scopes.Select(s => new Claim(ApiKeyDefaults.ScopeClaim, s)),
-        ], Scheme.Name);
+        // A fresh identity per request (a claims transformation may change it); each claim is made for it, so the
+        // identity keeps it instead of copying it.
+        var identity = new ClaimsIdentity(Scheme.Name);
+        Add(identity, ClaimTypes.NameIdentifier, texts.Id);
+        Add(identity, ApiKeyDefaults.KeyIdClaim, key.KeyId);
+        Add(identity, ApiKeyDefaults.KeyRowIdClaim, texts.Id);
+        Add(identity, ApiKeyDefaults.AccessLevelClaim, texts.AccessLevel);
+        Add(identity, ApiKeyDefaults.CompanyClaim, texts.CompanyId);
+        Add(identity, ApiKeyDefaults.OrganisationClaim, texts.OrganisationId);
+        foreach (var scope in key.Scopes)
+        {
+            Add(identity, ApiKeyDefaults.ScopeClaim, scope);
+        }
+
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+    }
+
+    private static void Add(ClaimsIdentity identity, string type, string value) =>
+        identity.AddClaim(new Claim(type, value, ClaimValueTypes.String, ClaimsIdentity.DefaultIssuer, ClaimsIdentity.DefaultIssuer, identity));
+
+    /// <summary>What every authenticated request of a key claims and sends as text, made once per key state.</summary>
+    private sealed class KeyTexts
+    {
+        private static readonly ConditionalWeakTable<KeySnapshot, KeyTexts> Made = new();
+
+        private KeyTexts(KeySnapshot key)
+        {
+            Id = key.Id.ToString();
+            AccessLevel = key.AccessLevel.ToString();
+            CompanyId = key.CompanyId.ToString();
+            OrganisationId = key.OrganisationId.ToString();
+            Expires = key.ExpiresAtUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            if (key is { RolledAtUtc: { } rolled, SecretStopsAtUtc: { } stops })
+            {
+                // RFC 9745 §2.1: an RFC 9651 Date, "@" and the Unix time in seconds; RFC 8594 §3: an HTTP-date.
+                Deprecation = "@" + new DateTimeOffset(rolled).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+                Sunset = stops.ToString("R", CultureInfo.InvariantCulture);
+            }
+        }
+
+        public string Id { get; }
+
+        public string AccessLevel { get; }
+
+        public string CompanyId { get; }
+
+        public string OrganisationId { get; }
+
+        public string Expires { get; }
+
+        public string? Deprecation { get; }
+
+        public string? Sunset { get; }
+
+        public static KeyTexts Of(KeySnapshot key) => Made.GetValue(key, static k => new KeyTexts(k));
     }
 
     /// <summary>Counts the failure against the client; over its budget the answer is 429 instead.</summary>

@@ -61,10 +61,11 @@ public static class ApiKeyCredentials
         }
 
         // RFC 9110 §11.4: credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ].
-        var space = header.IndexOf(' ', StringComparison.Ordinal);
-        var scheme = space > 0 ? header[..space] : "";
-        var parameter = space > 0 ? header[(space + 1)..].Trim(' ') : "";
-        if (scheme.Length == 0 || parameter.Length == 0)
+        var text = header.AsSpan();
+        var space = text.IndexOf(' ');
+        var scheme = space > 0 ? text[..space] : [];
+        var parameter = space > 0 ? text[(space + 1)..].Trim(' ') : [];
+        if (scheme.IsEmpty || parameter.IsEmpty)
         {
             why = "The Authorization header is malformed. Send 'Authorization: Basic base64(KEY:)' or 'Authorization: Bearer KEY'.";
             return null;
@@ -72,27 +73,25 @@ public static class ApiKeyCredentials
 
         if (scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase))
         {
-            return parameter;
+            return parameter.ToString();
         }
 
         if (!scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
         {
-            why = $"The '{Truncate(scheme)}' scheme is not supported. Use HTTP Basic with the key as the user name and an empty password (curl -u 'KEY:'), or Bearer.";
+            why = $"The '{Truncate(scheme.ToString())}' scheme is not supported. Use HTTP Basic with the key as the user name and an empty password (curl -u 'KEY:'), or Bearer.";
             return null;
         }
 
-        string decoded;
-        try
-        {
-            decoded = Encoding.UTF8.GetString(Convert.FromBase64String(parameter));
-        }
-        catch (FormatException)
+        // The header is at most MaxHeaderLength characters, so its decoded bytes fit on the stack.
+        Span<byte> bytes = stackalloc byte[MaxHeaderLength];
+        if (!Convert.TryFromBase64Chars(parameter, bytes, out var length))
         {
             why = "The Basic credentials are not valid base64. Send base64(KEY:), as curl -u 'KEY:' does.";
             return null;
         }
 
-        var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+        var decoded = bytes[..length];
+        var colon = decoded.IndexOf((byte)':');
         if (colon < 0)
         {
             why = "The Basic credentials have no colon. Send the key as the user name followed by a colon and an empty password: base64(KEY:).";
@@ -105,7 +104,8 @@ public static class ApiKeyCredentials
             return null;
         }
 
-        return decoded[..colon];
+        // RFC 7617 §2.1: the user name is UTF-8; an invalid sequence becomes U+FFFD and fails the key's format.
+        return Encoding.UTF8.GetString(decoded[..colon]);
     }
 
     private static string WhitespaceName(char c) => c switch
