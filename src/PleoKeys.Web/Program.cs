@@ -179,6 +179,9 @@ if (await OperatorCommands.RunAsync(app.Services, args, Console.Out) is { } exit
     return exitCode;
 }
 
+// Before taking traffic: after a deploy every active key's first call looks its key up (see KeyLookupWarmUp).
+await app.Services.WarmUpKeyLookupAsync();
+
 if (!app.Environment.IsDevelopment() && string.IsNullOrEmpty(app.Services.GetRequiredService<IOptions<PleoKeysOptions>>().Value.PublicBaseUrl))
 {
     app.Logger.LogWarning("PleoKeys:PublicBaseUrl is not set: absolute URLs (the reveal's curl command, the OpenAPI server) use the address the server listens on.");

@@ -53,8 +53,15 @@ public sealed class PerKeyLimiters(IOptions<PleoKeysOptions> options, TimeProvid
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<string, (FixedWindowRateLimiter Limiter, long Started)> _limiters = new(StringComparer.Ordinal);
 
-    private static readonly string[] SmallNumbers = [.. Enumerable.Range(0, 61).Select(n => n.ToString(CultureInfo.InvariantCulture))];
+    /// <summary>Remaining counts and reset seconds as text, made once (up to the limit, at most 1,000), so a response formats none.</summary>
+    private string[]? _numbers;
     private string? _limitText;
+
+    private string Text(long n)
+    {
+        var numbers = _numbers ??= [.. Enumerable.Range(0, Math.Min(Math.Max(Limit, 60), 1_000) + 1).Select(i => i.ToString(CultureInfo.InvariantCulture))];
+        return n >= 0 && n < numbers.Length ? numbers[n] : n.ToString(CultureInfo.InvariantCulture);
+    }
 
     public int Limit => Math.Max(1, options.Value.RequestsPerMinute);
 
@@ -67,8 +74,8 @@ public sealed class PerKeyLimiters(IOptions<PleoKeysOptions> options, TimeProvid
         }
 
         headers["RateLimit-Limit"] = _limitText ??= limit.Limit.ToString(CultureInfo.InvariantCulture);
-        headers["RateLimit-Remaining"] = limit.Remaining < SmallNumbers.Length ? SmallNumbers[limit.Remaining] : limit.Remaining.ToString(CultureInfo.InvariantCulture);
-        headers["RateLimit-Reset"] = limit.ResetSeconds < SmallNumbers.Length ? SmallNumbers[limit.ResetSeconds] : limit.ResetSeconds.ToString(CultureInfo.InvariantCulture);
+        headers["RateLimit-Remaining"] = Text(limit.Remaining);
+        headers["RateLimit-Reset"] = Text(limit.ResetSeconds);
     }
 
     /// <summary>Called by the rate limiter middleware when it has no live limiter for the key.</summary>

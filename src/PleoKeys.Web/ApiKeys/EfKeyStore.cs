@@ -58,3 +58,31 @@ public sealed class EfKeyStore(IServiceScopeFactory scopes) : IKeyStore
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.SecretDigest, digest).SetProperty(k => k.DigestSecretId, secretId));
     }
 }
+
+public static class KeyLookupWarmUp
+{
+    /// <summary>Lookups run at start: enough for the runtime to compile the path optimised (its tiering counts 30 calls).</summary>
+    public const int Lookups = 40;
+
+    /// <summary>
+    /// Runs the key lookup (<see cref="IKeyStore.FindAsync"/>, for the newest key) <see cref="Lookups"/> times before the
+    /// instance takes traffic. After a deploy, every active key's first call makes this lookup; without a warm-up the
+    /// first of them also pay for compiling it (JIT and EF Core's query pipeline), which measured as most of the cost of a
+    /// cold call (bench/run.sh, scenario 7). Reads only; the key's state is not kept.
+    /// </summary>
+    public static async Task WarmUpKeyLookupAsync(this IServiceProvider services, CancellationToken ct = default)
+    {
+        string keyId;
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+            keyId = await db.ApiKeys.OrderByDescending(k => k.CreatedAtUtc).Select(k => k.KeyId).FirstOrDefaultAsync(ct) ?? ApiKeyFormat.NewKeyId();
+        }
+
+        var store = services.GetRequiredService<IKeyStore>();
+        for (var i = 0; i < Lookups; i++)
+        {
+            await store.FindAsync(keyId, ct);
+        }
+    }
+}

@@ -94,6 +94,10 @@ public sealed class ApiKeyAuthenticationHandler(
 
     private static int _waiting;
     private Problem? _problem;
+    private string? _client;
+
+    /// <summary>The failure budget's partition of the caller's address, worked out only when a budget is consulted.</summary>
+    private string Client => _client ??= ClientPartition.Of(Context.Connection.RemoteIpAddress);
 
     private sealed record Problem(int Status, string Title, string Detail, TimeSpan? RetryAfter = null);
 
@@ -105,16 +109,16 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var client = ClientPartition.Of(Context.Connection.RemoteIpAddress);
         var readable = ApiKeyCredentials.TryRead(header, out var presented, out var why);
-        if (budgets.IsSpent(client) && !(readable && await verifier.IsKnownKeyAsync(presented, () => budgets.TryLookUpWhileSpent(client), Context.RequestAborted)))
+        if (budgets.FailedRecently && budgets.IsSpent(Client)
+            && !(readable && await verifier.IsKnownKeyAsync(presented, () => budgets.TryLookUpWhileSpent(Client), Context.RequestAborted)))
         {
-            return await ThrottledAsync(client, FailureBudgets.Window);
+            return await ThrottledAsync(Client, FailureBudgets.Window);
         }
 
         if (!readable)
         {
-            return Failed(client, new Problem(401, "Invalid credentials", why));
+            return Failed(Client, new Problem(401, "Invalid credentials", why));
         }
 
         var result = await verifier.VerifyAsync(presented, Context.RequestAborted);
@@ -131,7 +135,7 @@ public sealed class ApiKeyAuthenticationHandler(
         if (result is { Outcome: VerifyOutcome.UnknownOrWrongSecret, Key: { } guessed })
         {
             // A wrong secret for a key that exists: someone guessing at it. It costs the guesser, never the key.
-            budgets.MarkGuessing(client);
+            budgets.MarkGuessing(Client);
             if (budgets.CountAgainstKey(guessed.KeyId))
             {
                 // Written in the background: a busy database must not hold the answer.
@@ -139,7 +143,7 @@ public sealed class ApiKeyAuthenticationHandler(
             }
         }
 
-        return Failed(client, ProblemFor(result));
+        return Failed(Client, ProblemFor(result));
     }
 
     private AuthenticateResult Success(KeySnapshot key)

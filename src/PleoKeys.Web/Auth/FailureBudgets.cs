@@ -30,6 +30,12 @@ public sealed class FailureBudgets : IDisposable
     private readonly PartitionedRateLimiter<string> _lookupsWhileSpent;
 
     public const int LookupsWhileSpent = 10;
+
+    /// <summary>How late, at most, the rate limiter's own timer refills a window, in milliseconds (it ticks every 100 ms).</summary>
+    private const long ReplenishLag = 1_000;
+
+    /// <summary>When a failure was last counted, as <see cref="Environment.TickCount64"/> (the limiters' own clock is real time too).</summary>
+    private long _lastFailure = long.MinValue / 2;
     private readonly ConcurrentDictionary<string, DateTime> _guessing = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (int Failures, DateTime Ends)> _keyFailures = new(StringComparer.Ordinal);
 
@@ -52,11 +58,18 @@ public sealed class FailureBudgets : IDisposable
     }
 
     /// <summary>True when the client has spent its budget for the window: its unknown credentials are refused unread.</summary>
-    public bool IsSpent(string client) => _perClient.GetStatistics(client)?.CurrentAvailablePermits <= 0;
+    public bool IsSpent(string client) => FailedRecently && _perClient.GetStatistics(client)?.CurrentAvailablePermits <= 0;
+
+    /// <summary>
+    /// False when no client has failed for longer than a window: then none can be over its budget, and a request need
+    /// not look its client up (the limiter takes a lock per lookup). Read before working out the client's partition.
+    /// </summary>
+    public bool FailedRecently => Environment.TickCount64 - Volatile.Read(ref _lastFailure) <= (long)Window.TotalMilliseconds + ReplenishLag;
 
     /// <summary>Counts a failure of the client's; returns how long to wait when it went over the budget, else null.</summary>
     public TimeSpan? Spend(string client)
     {
+        Volatile.Write(ref _lastFailure, Environment.TickCount64);
         using var lease = _perClient.AttemptAcquire(client);
         return lease.IsAcquired ? null : lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? retry : Window;
     }
