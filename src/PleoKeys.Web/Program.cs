@@ -131,8 +131,6 @@ builder.Services.AddSignInRateLimiting();
 builder.Services.AddPleoOpenApi();
 
 builder.Services.AddScoped<CurrentCompany>();
-builder.Services.AddScoped<IAuthorizationHandler, ManageApiKeysHandler>();
-builder.Services.AddSingleton<IAuthorizationHandler, AllowedNetworksHandler>();
 // Every API policy carries the key's IP allowlist (AllowedNetworksRequirement): a call from elsewhere gets 403.
 var authorization = builder.Services.AddAuthorizationBuilder()
     .AddPolicy(ManageApiKeysRequirement.Policy, p => p.RequireAuthenticatedUser().AddRequirements(new ManageApiKeysRequirement()))
