@@ -61,14 +61,14 @@ public sealed class EfKeyStore(IServiceScopeFactory scopes) : IKeyStore
 
 public static class KeyLookupWarmUp
 {
-    /// <summary>Lookups run at start: enough for the runtime to compile the path optimised (its tiering counts 30 calls).</summary>
+    /// <summary>Lookups run at start: more than the 30 calls after which the runtime re-compiles hot framework code optimised.</summary>
     public const int Lookups = 40;
 
     /// <summary>
     /// Runs the key lookup (<see cref="IKeyStore.FindAsync"/>, for the newest key) <see cref="Lookups"/> times before the
     /// instance takes traffic. After a deploy, every active key's first call makes this lookup; without a warm-up the
-    /// first of them also pay for compiling it (JIT and EF Core's query pipeline), which measured as most of the cost of a
-    /// cold call (bench/run.sh, scenario 7). Reads only; the key's state is not kept.
+    /// first of them would also wait for it to be compiled (the JIT, and EF Core building the compiled query's executor,
+    /// tens of milliseconds). Reads only; the key's state is not kept.
     /// </summary>
     public static async Task WarmUpKeyLookupAsync(this IServiceProvider services, CancellationToken ct = default)
     {
