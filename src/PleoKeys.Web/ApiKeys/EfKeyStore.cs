@@ -72,17 +72,26 @@ public static class KeyLookupWarmUp
     /// </summary>
     public static async Task WarmUpKeyLookupAsync(this IServiceProvider services, CancellationToken ct = default)
     {
-        string keyId;
-        await using (var scope = services.CreateAsyncScope())
+        try
         {
-            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-            keyId = await db.ApiKeys.OrderByDescending(k => k.CreatedAtUtc).Select(k => k.KeyId).FirstOrDefaultAsync(ct) ?? ApiKeyFormat.NewKeyId();
-        }
+            string keyId;
+            await using (var scope = services.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+                keyId = await db.ApiKeys.OrderByDescending(k => k.CreatedAtUtc).Select(k => k.KeyId).FirstOrDefaultAsync(ct) ?? ApiKeyFormat.NewKeyId();
+            }
 
-        var store = services.GetRequiredService<IKeyStore>();
-        for (var i = 0; i < Lookups; i++)
+            var store = services.GetRequiredService<IKeyStore>();
+            for (var i = 0; i < Lookups; i++)
+            {
+                await store.FindAsync(keyId, ct);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            await store.FindAsync(keyId, ct);
+            // Only a head start: the app starts anyway, and each request handles the database as it finds it.
+            services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(KeyLookupWarmUp))
+                .LogWarning(e, "Could not warm up the key lookup; the first API calls compile it instead.");
         }
     }
 }

@@ -30,8 +30,18 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
 
     /// <summary>The Data Protection key ring, shared by every app instance (cookies, antiforgery, TempData).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
-    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder) =>
-        optionsBuilder.AddInterceptors(AuditAppendOnlyInterceptor.Instance);
+    /// <summary>
+    /// Every context refuses audit rewrites (<see cref="AuditAppendOnlyInterceptor"/>). The app registers the interceptor
+    /// with its pooled contexts (DatabaseSetup), where OnConfiguring may not change the options; a context built by hand
+    /// (a tool, a test) gets it here.
+    /// </summary>
+    protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder)
+    {
+        if (optionsBuilder.Options.FindExtension<Microsoft.EntityFrameworkCore.Infrastructure.CoreOptionsExtension>()?.Interceptors?.Contains(AuditAppendOnlyInterceptor.Instance) != true)
+        {
+            optionsBuilder.AddInterceptors(AuditAppendOnlyInterceptor.Instance);
+        }
+    }
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
