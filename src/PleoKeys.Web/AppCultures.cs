@@ -24,9 +24,6 @@ public static class AppCultures
     /// </summary>
     public static readonly string[] Supported = [Default, "da", "sv", "nb", "de"];
 
-    /// <summary>The claim carrying the user's stored language (<see cref="Data.AppUser.Language"/>), refreshed from the user row on every page request.</summary>
-    public const string LanguageClaim = "pleokeys:language";
-
     /// <summary>Remembers the language after sign-out, so the sign-in page stays in it (ASP.NET Core's own culture cookie).</summary>
     public const string CookieName = ".AspNetCore.Culture";
 
@@ -149,14 +146,23 @@ public static class AppCultures
 }
 
 /// <summary>
-/// The signed-in user's stored language, from <see cref="AppCultures.LanguageClaim"/>. The claim is rebuilt from the
-/// user row on every page request (the security stamp check runs with a zero interval), so a choice made on one
-/// instance holds on every other from the next request. Runs after authentication (see Program.cs).
+/// The signed-in user's stored language (<see cref="Data.AppUser.Language"/>), read from the user row on every page
+/// request, so a choice made on one instance holds on every other from the next request. The row is the one the
+/// security stamp check has just loaded into the request's DbContext (UserManager finds it there without a query).
+/// Runs after authentication (see Program.cs); the API is left alone (its problem details are English).
 /// </summary>
 public sealed class UserLanguageCultureProvider : RequestCultureProvider
 {
-    public override Task<ProviderCultureResult?> DetermineProviderCultureResult(HttpContext httpContext) =>
-        Task.FromResult(httpContext.User.FindFirstValue(AppCultures.LanguageClaim) is { Length: > 0 } language && AppCultures.IsSupported(language)
-            ? new ProviderCultureResult(language)
-            : null);
+    public override async Task<ProviderCultureResult?> DetermineProviderCultureResult(HttpContext httpContext)
+    {
+        if (httpContext.User.Identity?.IsAuthenticated != true || Api.PleoApi.IsApiPath(httpContext.Request.Path)
+            || httpContext.User.FindFirstValue(ClaimTypes.NameIdentifier) is not { } userId)
+        {
+            return null;
+        }
+
+        var users = httpContext.RequestServices.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Data.AppUser>>();
+        var language = (await users.FindByIdAsync(userId))?.Language;
+        return AppCultures.IsSupported(language) ? new ProviderCultureResult(language) : null;
+    }
 }

@@ -67,7 +67,6 @@ builder.Services.AddIdentity<AppUser, IdentityRole>(o =>
     })
     .AddEntityFrameworkStores<AppDbContext>()
     .AddSignInManager<PleoSignInManager>()
-    .AddClaimsPrincipalFactory<AppUserClaimsFactory>()
     .AddDefaultTokenProviders();
 // Every page request checks its cookie's security stamp against the database: signing out changes the stamp,
 // so a copy of the cookie is refused at once, on every instance. It costs one query by primary key (the

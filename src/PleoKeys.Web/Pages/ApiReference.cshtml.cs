@@ -65,7 +65,7 @@ public partial class ApiReferenceModel([FromKeyedServices("v1")] IOpenApiDocumen
                 }
 
                 var responses = (op["responses"]?.AsObject() ?? []).Select(r => new Outcome(
-                    r.Key, Prose(Text(r.Value?["description"])),
+                    r.Key, ResponseText(r.Key, Text(r.Value?["description"])),
                     r.Value?["content"]?.AsObject().FirstOrDefault().Value?["schema"] is { } schema ? TypeOf(schema) : null)).ToList();
                 var verb = method.ToUpperInvariant();
                 operations.Add((Text(op["tags"]?[0]) is { Length: > 0 } tag ? tag : "Other", new Operation(
@@ -107,6 +107,13 @@ public partial class ApiReferenceModel([FromKeyedServices("v1")] IOpenApiDocumen
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^Requires the scope (`[^`]+`)\.$")]
     private static partial System.Text.RegularExpressions.Regex ScopeSentence();
+
+    /// <summary>A response's description: the status's own name ("Too Many Requests") under its key "HTTP 429", else prose.</summary>
+    private string ResponseText(string status, string english) =>
+        int.TryParse(status, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var code)
+            && english == Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(code)
+            ? t["HTTP " + status]
+            : Prose(english);
 
     /// <summary>The name of a group of operations (the document's tag) in the page's language.</summary>
     public string TagText(string tag) => Prose(tag);

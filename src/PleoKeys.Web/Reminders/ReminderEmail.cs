@@ -56,7 +56,7 @@ public static class ReminderEmail
         string expiry = threshold == ReminderThreshold.Expired
             ? t["stopped working at the end of {0} ({1} time), {2}", date, key.CompanyTimeZoneId, Instant(key.ExpiresAtUtc)]
             : t["works through {0} ({1} time) and stops at {2}", date, key.CompanyTimeZoneId, Instant(key.ExpiresAtUtc)];
-        string lastUse = key.LastUsedAtUtc is { } used ? Instant(used) : t["never used"];
+        string lastUse = key.LastUsedAtUtc is { } used ? Instant(used) : t["never used (email)"];
         var renew = RenewUrl(publicBaseUrl, key.Id).AbsoluteUri;
         string action = threshold == ReminderThreshold.Expired
             ? t["Integrations using it are refused. Renew it to issue a new key with the same name, scopes and access level:"]

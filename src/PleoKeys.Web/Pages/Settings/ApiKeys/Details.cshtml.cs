@@ -216,7 +216,7 @@ public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider 
             AuditActions.KeyRolled => t["Rolled by {0} from {1}: {2}", KeyName.Isolate(e.ActorName), e.IpAddress ?? "", e.Detail ?? ""],
             AuditActions.KeySecretEnded => t["The old secret stopped working"],
             AuditActions.KeyReportedExposed => t["Revoked: reported as exposed (report from {0})", e.IpAddress ?? ""],
-            AuditActions.KeyAllowlistChanged => t["IP allowlist set to {0} by {1}", e.Detail == "any address" ? t["any address"] : e.Detail ?? "", KeyName.Isolate(e.ActorName)],
+            AuditActions.KeyAllowlistChanged => t["IP allowlist set to {0} by {1}", e.Detail == "any address" ? t["any address (in a sentence)"] : e.Detail ?? "", KeyName.Isolate(e.ActorName)],
             AuditActions.KeyDeleted => t["Deleted by {0}", KeyName.Isolate(e.ActorName)],
             _ => t["{0} by {1}", e.Action, KeyName.Isolate(e.ActorName)],
         }))).ToList();
