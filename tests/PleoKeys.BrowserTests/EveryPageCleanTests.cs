@@ -36,6 +36,7 @@ public sealed class EveryPageCleanTests(BrowserFixture fixture, ITestOutputHelpe
         var admin = await SignedInAsync(DemoData.Admin, width);
         await VisitAsync(admin, "/", "overview");
         await VisitAsync(admin, "/Settings", "settings");
+        await VisitAsync(admin, "/Settings/Profile", "profile (language)");
         await VisitAsync(admin, "/Settings/ApiKeys", "API Keys list");
         await VisitAsync(admin, "/Settings/ApiKeys?q=" + Uri.EscapeDataString("no such key"), "API Keys search without results");
         await VisitAsync(admin, "/api-reference", "API reference (signed in)");
