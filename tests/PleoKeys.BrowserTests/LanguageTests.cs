@@ -232,7 +232,7 @@ public sealed partial class LanguageTests(BrowserFixture fixture, ITestOutputHel
         }
 
         await page.GotoAsync("/Account/Login");
-        Assert.Contains(PseudoLocalization.Longer("x")[2..6], await page.ContentAsync(), StringComparison.Ordinal);
+        Assert.Contains(PseudoLocalization.Longer("Sign in with your work email")[29..], await page.ContentAsync(), StringComparison.Ordinal);
         await Check("sign-in");
         await page.Locator("#Input_Email").FillAsync(DemoData.Admin);
         await page.Locator("#Input_Password").FillAsync(DemoData.Password);
