@@ -207,6 +207,10 @@ public sealed partial class LanguageTests(BrowserFixture fixture, ITestOutputHel
             for (const e of document.body.querySelectorAll('*')) {
                 const style = getComputedStyle(e);
                 if (style.display === 'none' || style.visibility === 'hidden' || e.closest('[hidden], .sr-only, dialog:not([open])')) continue;
+                // Visually hidden on purpose (clipped to nothing, for screen readers only).
+                let clipped = false;
+                for (let p = e; p && !clipped; p = p.parentElement) { const c = getComputedStyle(p); clipped = c.clip !== 'auto' && c.position === 'absolute'; }
+                if (clipped) continue;
                 const r = e.getBoundingClientRect();
                 if (r.width === 0 && r.height === 0) continue;
                 if (r.right > root.clientWidth + 1 && !scrolls(e)) found.push(`${describe(e)} reaches ${Math.round(r.right)} px`);
