@@ -175,6 +175,15 @@ public sealed class LanguagePagesTests(LanguageFactory factory) : IClassFixture<
         Assert.Equal("Wählen Sie mindestens eine Berechtigung.", form.QuerySelector("#scopes-error")!.TextContent.Trim());
         Assert.Equal("Wählen Sie eine Zugriffsebene.", form.QuerySelector("#access-error")!.TextContent.Trim());
         Assert.StartsWith("Geben Sie das Datum als JJJJ-MM-TT ein", form.QuerySelector("#customdate-error")!.TextContent.Trim(), StringComparison.Ordinal);
+
+        // The key domain's messages with values in them (ApiKeys/KeyName, ApiKeys/AllowedNetworks) too.
+        var again = await client.SubmitAsync(form.Form(), ("Input.Name", new string('x', 101)), ("Input.Expiration", "30"), ("Input.CustomDate", ""),
+            ("Input.AccessLevel", "Company"), ("Input.Scopes", "vendors:read"), ("Input.AllowedNetworks", "10.0.0.1/8\nnonsense"));
+        var second = await Html.ParseAsync(again);
+        AssertIn("de", "/Settings/ApiKeys/Create (400, values)", second);
+        Assert.Equal("Verwenden Sie höchstens 100 Zeichen (dieser hat 101).", second.QuerySelector("#name-error")!.TextContent.Trim());
+        Assert.Equal("„10.0.0.1/8“ hat Bits nach seinem /8-Präfix gesetzt; meinten Sie 10.0.0.0/8? " +
+            "„nonsense“ ist keine IPv4- oder IPv6-Adresse und kein CIDR-Bereich wie 203.0.113.0/24.", second.QuerySelector("#allowlist-error")!.TextContent.Trim());
     }
 
     [Fact]
