@@ -21,6 +21,18 @@ public static partial class Texts
     /// <summary>The languages besides English (the neutral resources).</summary>
     public static readonly string[] Translated = AppCultures.Supported.Where(c => c != AppCultures.Default).ToArray();
 
+    /// <summary>Every language, English included (its pages must name it in &lt;html lang&gt; and look up nothing missing).</summary>
+    public static TheoryData<string> AllLanguages()
+    {
+        var data = new TheoryData<string>();
+        foreach (var language in AppCultures.Supported)
+        {
+            data.Add(language);
+        }
+
+        return data;
+    }
+
     public static TheoryData<string> TranslatedLanguages()
     {
         var data = new TheoryData<string>();

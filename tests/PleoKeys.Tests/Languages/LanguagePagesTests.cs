@@ -105,7 +105,7 @@ public sealed class LanguagePagesTests(LanguageFactory factory) : IClassFixture<
     }
 
     [Theory]
-    [MemberData(nameof(Texts.TranslatedLanguages), MemberType = typeof(Texts))]
+    [MemberData(nameof(Texts.AllLanguages), MemberType = typeof(Texts))]
     public async Task EveryPage_AsTheAdmin_IsInTheChosenLanguage(string language)
     {
         var client = await SignedInInAsync(DemoData.Admin, language);
@@ -118,7 +118,7 @@ public sealed class LanguagePagesTests(LanguageFactory factory) : IClassFixture<
     }
 
     [Theory]
-    [MemberData(nameof(Texts.TranslatedLanguages), MemberType = typeof(Texts))]
+    [MemberData(nameof(Texts.AllLanguages), MemberType = typeof(Texts))]
     public async Task EveryPage_AsTheBookkeeperAndTheEmployee_IsInTheChosenLanguage(string language)
     {
         var bookkeeper = await SignedInInAsync(DemoData.Bookkeeper, language);
