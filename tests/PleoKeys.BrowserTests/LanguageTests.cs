@@ -1,7 +1,4 @@
-using System.Globalization;
 using System.Net;
-using System.Resources;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using PleoKeys.BrowserTests.Infrastructure;
@@ -16,19 +13,9 @@ namespace PleoKeys.BrowserTests;
 /// chosen under Settings → Profile; every page axe-clean in every language; and the test suite's pseudo-language
 /// (<see cref="PseudoLocalization"/>, every text 40 % longer) overflowing nothing at 375 px.
 /// </summary>
-public sealed partial class LanguageTests(BrowserFixture fixture, ITestOutputHelper output) : BrowserTest(fixture, output)
+public sealed class LanguageTests(BrowserFixture fixture, ITestOutputHelper output) : BrowserTest(fixture, output)
 {
-    private static readonly ResourceManager Resources = new("PleoKeys.Web.Resources.SharedResource", typeof(SharedResource).Assembly);
-
-    /// <summary>An app text in <paramref name="language"/>, as the resource files have it, with its placeholders filled and markup removed.</summary>
-    private static string L(string language, string english, params object[] arguments)
-    {
-        var text = Resources.GetString(english, CultureInfo.GetCultureInfo(language)) ?? throw new InvalidOperationException($"No text “{english}”.");
-        return Tags().Replace(string.Format(CultureInfo.GetCultureInfo(language), text, arguments), "");
-    }
-
-    [GeneratedRegex("<[^>]+>")]
-    private static partial Regex Tags();
+    private static string L(string language, string english, params object[] arguments) => AppTexts.L(language, english, arguments);
 
     private static string NativeName(string language) => AppCultures.NativeName(language);
 
