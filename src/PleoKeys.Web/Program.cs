@@ -153,7 +153,11 @@ builder.Services.AddRazorPages(o =>
     o.Conventions.ConfigureFilter(new PleoKeys.Web.Pages.RejectUnhandledMethodsFilter());
 })
     // TempData carries status messages to the next page (never a key: see KeyReveals); Secure over HTTPS like the other cookies.
-    .AddCookieTempDataProvider(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
+    .AddCookieTempDataProvider(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest)
+    // Every page's words come from Resources/SharedResource.*.resx (English is the neutral file); see AppCultures.
+    .AddViewLocalization()
+    .AddDataAnnotationsLocalization(o => o.DataAnnotationLocalizerProvider = (_, factory) => factory.Create(typeof(SharedResource)));
+builder.Services.AddLocalization(o => o.ResourcesPath = "Resources");
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddRequestLocalization(AppCultures.Configure);
 builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiBadRequests.Customize);
@@ -201,11 +205,12 @@ app.UseSecurityHeaders();
 app.UseWhen(c => !PleoApi.IsApiPath(c.Request.Path), b => b.UseStatusCodePagesWithReExecute("/Status/{0}"));
 app.UseWhen(c => PleoApi.IsApiPath(c.Request.Path), b => b.UseStatusCodePages());
 app.UseStaticFiles();
-app.UseRequestLocalization();
 app.UseRouting();
 // Counts each API request against its key once the rest has answered (the final 401, 403 or 429 included).
 app.UseUsageRecording();
 app.UseAuthentication();
+// After authentication: the signed-in user's stored language comes first (AppCultures).
+app.UseRequestLocalization();
 app.UseAuthorization();
 // After authorization, so the API key's identity is known and the limit is per key.
 app.UseRateLimiter();

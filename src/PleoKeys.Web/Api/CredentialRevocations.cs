@@ -198,42 +198,66 @@ public sealed class CredentialRevocationWorker(
     {
         try
         {
-            var admins = await (
+            var found = await (
                     from m in db.Memberships.AsNoTracking()
                     where m.OrganisationId == key.OrganisationId && (m.CompanyId == null || m.CompanyId == key.CompanyId) && m.Role == MemberRole.Admin
                     join u in db.Users.AsNoTracking() on m.UserId equals u.Id
-                    select new { u.Email, u.DisplayName })
+                    select new { u.Email, u.DisplayName, u.Language })
                 .ToListAsync(ct);
-            var to = admins.Where(a => !string.IsNullOrWhiteSpace(a.Email)).DistinctBy(a => a.Email!.ToUpperInvariant())
-                .Select(a => new MailboxAddress(a.DisplayName, a.Email)).ToList();
-            if (to.Count == 0)
+            var admins = found.Where(a => !string.IsNullOrWhiteSpace(a.Email)).DistinctBy(a => a.Email!.ToUpperInvariant()).ToList();
+            if (admins.Count == 0)
             {
                 return;
             }
 
             var email = services.GetRequiredService<IOptions<EmailOptions>>().Value;
             var baseUrl = services.GetRequiredService<PublicUrls>().BaseUrl;
-            var message = new MimeMessage { Subject = $"API key \u2068{key.Name}\u2069 was revoked: reported as exposed" };
-            message.From.Add(MailboxAddress.Parse(email.From));
-            message.To.AddRange(to);
-            message.MessageId = $"exposed-key.{key.Id:N}@{new Uri(baseUrl).Host}";
-            var text = $"""
-                Someone reported the API key "{key.Name}" ({key.Fingerprint}) of {key.CompanyName} as exposed, on {now:yyyy-MM-dd HH:mm} UTC.
-                It was revoked at once: integrations using it can no longer connect.
+            var t = services.GetRequiredService<Microsoft.Extensions.Localization.IStringLocalizer<SharedResource>>();
+            var details = $"{baseUrl}/Settings/ApiKeys/Details/{key.Id}";
+            // One email per language among the Admins, each in theirs (Settings → Profile, else English).
+            foreach (var group in admins.GroupBy(a => AppCultures.IsSupported(a.Language) ? a.Language! : AppCultures.Default))
+            {
+                var message = AppCultures.With(group.Key, () =>
+                {
+                    var when = now.ToString("g", CultureInfo.CurrentCulture) + " UTC";
+                    var message = new MimeMessage { Subject = t["API key {0} was revoked: reported as exposed", $"\u2068{key.Name}\u2069"] };
+                    message.From.Add(MailboxAddress.Parse(email.From));
+                    message.To.AddRange(group.Select(a => new MailboxAddress(a.DisplayName, a.Email)));
+                    message.MessageId = $"exposed-key.{key.Id:N}{(group.Key == AppCultures.Default ? "" : "." + group.Key)}@{new Uri(baseUrl).Host}";
+                    var text = $"""
+                        {t["Someone reported the API key “{0}” ({1}) of {2} as exposed, on {3}.", key.Name, key.Fingerprint, key.CompanyName, when]}
+                        {t["It was revoked at once: integrations using it can no longer connect."]}
 
-                Create a new key for the integration, and look at the old key's usage for calls you do not recognise:
-                {baseUrl}/Settings/ApiKeys/Details/{key.Id}
-                """;
-            var h = HtmlEncoder.Default;
-            var html = $"""
-                <!DOCTYPE html>
-                <html lang="en"><head><meta charset="utf-8"><title>{h.Encode(message.Subject)}</title></head>
-                <body><p>Someone reported the API key <bdi>{h.Encode(key.Name)}</bdi> (<code>{h.Encode(key.Fingerprint)}</code>) of <bdi>{h.Encode(key.CompanyName)}</bdi> as exposed, on {now:yyyy-MM-dd HH:mm} UTC.
-                It was revoked at once: integrations using it can no longer connect.</p>
-                <p>Create a new key for the integration, and look at the <a href="{h.Encode($"{baseUrl}/Settings/ApiKeys/Details/{key.Id}")}">old key's usage</a> for calls you do not recognise.</p></body></html>
-                """;
-            message.Body = new BodyBuilder { TextBody = text, HtmlBody = html }.ToMessageBody();
-            await services.GetRequiredService<IMailSender>().SendAsync(message, ct);
+                        {t["Create a new key for the integration, and look at the old key's usage for calls you do not recognise:"]}
+                        {details}
+                        """;
+                    var h = HtmlEncoder.Default;
+                    // The sentence is encoded first and the (encoded, isolated) values go in after, so both are encoded once.
+                    string Sentence(string english, params string[] values)
+                    {
+                        var slots = values.Select((_, i) => (object)$"\u0001{i}\u0001").ToArray();
+                        var encoded = h.Encode(t[english, slots]);
+                        for (var i = 0; i < values.Length; i++)
+                        {
+                            encoded = encoded.Replace(h.Encode($"\u0001{i}\u0001"), values[i], StringComparison.Ordinal);
+                        }
+
+                        return encoded;
+                    }
+
+                    var html = $"""
+                        <!DOCTYPE html>
+                        <html lang="{h.Encode(CultureInfo.CurrentUICulture.Name)}"><head><meta charset="utf-8"><title>{h.Encode(message.Subject)}</title></head>
+                        <body><p>{Sentence("Someone reported the API key “{0}” ({1}) of {2} as exposed, on {3}.", $"<bdi>{h.Encode(key.Name)}</bdi>", $"<code>{h.Encode(key.Fingerprint)}</code>", $"<bdi>{h.Encode(key.CompanyName)}</bdi>", h.Encode(when))}
+                        {h.Encode(t["It was revoked at once: integrations using it can no longer connect."])}</p>
+                        <p>{h.Encode(t["Create a new key for the integration, and look at the old key's usage for calls you do not recognise:"])}
+                        <a href="{h.Encode(details)}">{h.Encode(details)}</a></p></body></html>
+                        """;
+                    message.Body = new BodyBuilder { TextBody = text, HtmlBody = html }.ToMessageBody();
+                    return message;
+                });
+                await services.GetRequiredService<IMailSender>().SendAsync(message, ct);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

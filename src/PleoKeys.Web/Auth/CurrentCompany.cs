@@ -43,15 +43,16 @@ public sealed class CompanyView
     /// <summary>Organisation keys are offered only in a multi-entity organisation, to organisation-level managers.</summary>
     public bool CanUseOrganisationKeys => CanManageKeys && ManagesOrganisation && EntityCount > 1;
 
-    public string DenialMessage => Denial switch
+    /// <summary>Why the user may not manage keys here, in the words of <paramref name="t"/> (the request's language).</summary>
+    public string DenialMessageIn(Microsoft.Extensions.Localization.IStringLocalizer t) => Denial switch
     {
         KeyAccessDenial.FeatureOff =>
-            $"API keys are not enabled for {Company.Name}. API key access is set up by Pleo during onboarding; contact Pleo support to have it turned on.",
+            t["API keys are not enabled for {0}. API key access is set up by Pleo during onboarding; contact Pleo support to have it turned on.", Company.Name],
         KeyAccessDenial.NotAdminOrBookkeeper =>
-            $"Only Admins and Bookkeepers of {Company.Name} can manage API keys. Ask an Admin if you need a key.",
+            t["Only Admins and Bookkeepers of {0} can manage API keys. Ask an Admin if you need a key.", Company.Name],
         KeyAccessDenial.PersonalEmail =>
-            $"API keys are created from a work email account. You are signed in as {Email}, a personal email address; sign in with your work email to manage API keys.",
-        KeyAccessDenial.NoCompany => "You are not a member of any company.",
+            t["API keys are created from a work email account. You are signed in as {0}, a personal email address; sign in with your work email to manage API keys.", Email],
+        KeyAccessDenial.NoCompany => t["You are not a member of any company."],
         _ => "",
     };
 }

@@ -22,7 +22,8 @@ public sealed class ManageApiKeysRequirement : AuthorizationHandler<ManageApiKey
         }
         else
         {
-            context.Fail(new AuthorizationFailureReason(this, view?.DenialMessage ?? "You are not a member of any company."));
+            // The reason is for logs and handlers; the page explains it in the user's language (Pages/Status).
+            context.Fail(new AuthorizationFailureReason(this, (view?.Denial ?? KeyAccessDenial.NoCompany).ToString()));
         }
     }
 }

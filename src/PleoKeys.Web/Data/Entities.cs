@@ -9,6 +9,13 @@ public sealed class AppUser : IdentityUser
 
     /// <summary>The company the user lands in after signing in.</summary>
     public Guid? DefaultCompanyId { get; set; }
+
+    /// <summary>
+    /// The language the user chose under Settings → Profile (one of <see cref="AppCultures.Supported"/>, such as "da");
+    /// null when they have not chosen, and the browser's Accept-Language decides.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.MaxLength(16)]
+    public string? Language { get; set; }
 }
 
 /// <summary>A business; a multi-entity organisation has several companies (entities).</summary>

@@ -11,7 +11,7 @@ namespace PleoKeys.Web.Pages;
 /// contrast in its own theme), asked another origin for assets on a narrow screen, and put markup we do not
 /// control on the page. This one is plain HTML with the app's styles: no script, nothing from elsewhere.
 /// </summary>
-public class ApiReferenceModel([FromKeyedServices("v1")] IOpenApiDocumentProvider documents) : PageModel
+public partial class ApiReferenceModel([FromKeyedServices("v1")] IOpenApiDocumentProvider documents, Microsoft.Extensions.Localization.IStringLocalizer<SharedResource> t) : PageModel
 {
     public string Title { get; private set; } = "";
     public string Description { get; private set; } = "";
@@ -40,11 +40,11 @@ public class ApiReferenceModel([FromKeyedServices("v1")] IOpenApiDocumentProvide
         // The serialized form (OpenAPI 3.1 JSON) is the contract the page shows, exactly as /openapi/v1.json has it.
         var json = JsonNode.Parse(await document.SerializeAsJsonAsync(OpenApiSpecVersion.OpenApi3_1, cancellationToken))!.AsObject();
 
-        Title = Text(json["info"]?["title"]);
-        Description = Text(json["info"]?["description"]);
+        Title = Prose(Text(json["info"]?["title"]));
+        Description = Prose(Text(json["info"]?["description"]));
         // Relative when the document names no server: the reference then describes this host, whatever it is.
         ServerUrl = Text(json["servers"]?[0]?["url"]).TrimEnd('/');
-        AuthDescription = Text(json["components"]?["securitySchemes"]?["basicAuth"]?["description"]);
+        AuthDescription = Prose(Text(json["components"]?["securitySchemes"]?["basicAuth"]?["description"]));
 
         var operations = new List<(string Tag, Operation Operation)>();
         foreach (var (path, item) in json["paths"]?.AsObject() ?? [])
@@ -65,12 +65,12 @@ public class ApiReferenceModel([FromKeyedServices("v1")] IOpenApiDocumentProvide
                 }
 
                 var responses = (op["responses"]?.AsObject() ?? []).Select(r => new Outcome(
-                    r.Key, Text(r.Value?["description"]),
+                    r.Key, ResponseText(r.Key, Text(r.Value?["description"])),
                     r.Value?["content"]?.AsObject().FirstOrDefault().Value?["schema"] is { } schema ? TypeOf(schema) : null)).ToList();
                 var verb = method.ToUpperInvariant();
                 operations.Add((Text(op["tags"]?[0]) is { Length: > 0 } tag ? tag : "Other", new Operation(
                     Anchor: $"{method}-{path.Trim('/').Replace('/', '-').Replace("{", "", StringComparison.Ordinal).Replace("}", "", StringComparison.Ordinal)}",
-                    verb, path, Text(op["summary"]), Text(op["description"]), op["x-required-scope"]?.GetValue<string>(),
+                    verb, path, Prose(Text(op["summary"])), Prose(Text(op["description"])), op["x-required-scope"]?.GetValue<string>(),
                     parameters, body, responses)));
             }
         }
@@ -89,6 +89,34 @@ public class ApiReferenceModel([FromKeyedServices("v1")] IOpenApiDocumentProvide
                 p.Key, "body", TypeOf(p.Value), required.Contains(p.Key), Text(p.Value?["description"]))).ToList());
         }).ToList();
     }
+
+    /// <summary>
+    /// The document's English prose in the page's language, where the resources have it; a scope named in a sentence stays
+    /// as it is (`vendors:read`), and anything without a translation is shown as the document has it. The document itself
+    /// (/openapi/v1.json) stays English, as integrators read it.
+    /// </summary>
+    private string Prose(string english)
+    {
+        if (ScopeSentence().Match(english) is { Success: true } m)
+        {
+            return t["Requires the scope {0}.", m.Groups[1].Value];
+        }
+
+        return t[english] is { ResourceNotFound: false } found ? found.Value : english;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^Requires the scope (`[^`]+`)\.$")]
+    private static partial System.Text.RegularExpressions.Regex ScopeSentence();
+
+    /// <summary>A response's description: the status's own name ("Too Many Requests") under its key "HTTP 429", else prose.</summary>
+    private string ResponseText(string status, string english) =>
+        int.TryParse(status, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var code)
+            && english == Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(code)
+            ? t["HTTP " + status]
+            : Prose(english);
+
+    /// <summary>The name of a group of operations (the document's tag) in the page's language.</summary>
+    public string TagText(string tag) => Prose(tag);
 
     /// <summary>Where a schema's description is on the page.</summary>
     public static string SchemaAnchor(string name) => "schema-" + name;

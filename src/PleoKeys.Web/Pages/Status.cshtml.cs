@@ -5,7 +5,7 @@ namespace PleoKeys.Web.Pages;
 
 /// <summary>Re-executed by UseStatusCodePagesWithReExecute for error answers that have no body of their own.</summary>
 [Microsoft.AspNetCore.Mvc.IgnoreAntiforgeryToken]
-public class StatusModel(CurrentCompany current) : PageModel
+public class StatusModel(CurrentCompany current, Microsoft.Extensions.Localization.IStringLocalizer<SharedResource> t) : PageModel
 {
     public string Title { get; private set; } = "";
     public string Message { get; private set; } = "";
@@ -20,13 +20,13 @@ public class StatusModel(CurrentCompany current) : PageModel
         {
             // A form posted without its antiforgery token (or with a stale one), or one the form reader refuses
             // (a NUL character, too many fields), lands here.
-            400 => ("The request was not accepted",
-                "The form was incomplete, had expired, or held characters that can't be accepted. Go back, reload the page and submit it again."),
-            403 => ("You can't open this page", await ForbiddenMessageAsync()),
-            404 => ("Not found", "There is nothing here. It may have been deleted, or it belongs to another company."),
-            405 => ("Not allowed", "This page does not accept that kind of request."),
-            429 => ("Too many requests", "Too many attempts in a short time. Wait a minute and try again."),
-            _ => ("Something went wrong", "The request could not be completed. Try again; if it keeps failing, contact support."),
+            400 => (t["The request was not accepted"],
+                t["The form was incomplete, had expired, or held characters that can't be accepted. Go back, reload the page and submit it again."]),
+            403 => (t["You can't open this page"], await ForbiddenMessageAsync()),
+            404 => (t["Not found"], t["There is nothing here. It may have been deleted, or it belongs to another company."]),
+            405 => (t["Not allowed"], t["This page does not accept that kind of request."]),
+            429 => (t["Too many requests"], t["Too many attempts in a short time. Wait a minute and try again."]),
+            _ => (t["Something went wrong"], t["The request could not be completed. Try again; if it keeps failing, contact support."]),
         };
     }
 
@@ -38,7 +38,7 @@ public class StatusModel(CurrentCompany current) : PageModel
     {
         var view = await current.GetAsync();
         return view is { CanManageKeys: false }
-            ? view.DenialMessage
-            : "Your role in this company does not allow this.";
+            ? view.DenialMessageIn(t)
+            : t["Your role in this company does not allow this."];
     }
 }

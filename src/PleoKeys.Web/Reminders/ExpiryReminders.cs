@@ -30,6 +30,7 @@ public sealed class ExpiryReminders(
     IOptions<EmailOptions> email,
     IOptions<PleoKeysOptions> pleoKeys,
     PublicUrls publicUrls,
+    Microsoft.Extensions.Localization.IStringLocalizer<SharedResource> t,
     ILogger<ExpiryReminders> logger)
 {
     /// <summary>The reminders, earliest first, with how long before expiry each is due.</summary>
@@ -168,16 +169,30 @@ public sealed class ExpiryReminders(
             return false;
         }
 
-        var message = ReminderEmail.Compose(
-            new ReminderKey(key.Id, key.Name, ApiKeyFormat.Fingerprint(key.Environment, key.KeyId, key.Last4), key.CompanyName,
-                key.TimeZoneId, key.ExpiresAtUtc, key.LastUsedAtUtc),
-            threshold,
-            MailboxAddress.Parse(email.Value.From),
-            recipients,
-            publicUrls.BaseUrl);
+        // One email per language, each in its recipients' own (their Settings → Profile choice, else English). The
+        // English one keeps the reminder's Message-Id; another language's adds its name, so each is still one id for
+        // every attempt (a retry after a partial send repeats ids the mail systems already know).
+        var reminderKey = new ReminderKey(key.Id, key.Name, ApiKeyFormat.Fingerprint(key.Environment, key.KeyId, key.Last4), key.CompanyName,
+            key.TimeZoneId, key.ExpiresAtUtc, key.LastUsedAtUtc);
+        var messages = recipients.GroupBy(r => AppCultures.IsSupported(r.Language) ? r.Language! : AppCultures.Default)
+            .OrderBy(g => g.Key == AppCultures.Default ? "" : g.Key, StringComparer.Ordinal)
+            .Select(g => AppCultures.With(g.Key, () =>
+            {
+                var message = ReminderEmail.Compose(reminderKey, threshold, MailboxAddress.Parse(email.Value.From), g.Select(r => r.Address), publicUrls.BaseUrl, t);
+                if (g.Key != AppCultures.Default)
+                {
+                    message.MessageId = message.MessageId!.Replace("@", "." + g.Key + "@", StringComparison.Ordinal);
+                }
+
+                return message;
+            }))
+            .ToList();
         try
         {
-            await sender.SendAsync(message, ct);
+            foreach (var message in messages)
+            {
+                await sender.SendAsync(message, ct);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -218,7 +233,7 @@ public sealed class ExpiryReminders(
     /// them: a creator who has since left the company or become an Employee can neither see nor renew the key, and
     /// gets nothing, as Employees and accounts on a personal email domain (<c>PleoKeys:PersonalEmailDomains</c>) don't.
     /// </summary>
-    private async Task<List<MailboxAddress>> RecipientsAsync(
+    private async Task<List<(MailboxAddress Address, string? Language)>> RecipientsAsync(
         AppDbContext db, Guid organisationId, Guid companyId, CancellationToken ct)
     {
         var members = await (
@@ -226,14 +241,14 @@ public sealed class ExpiryReminders(
                 where m.OrganisationId == organisationId && (m.CompanyId == null || m.CompanyId == companyId)
                       && (m.Role == MemberRole.Admin || m.Role == MemberRole.Bookkeeper)
                 join u in db.Users.AsNoTracking() on m.UserId equals u.Id
-                select new { u.Id, u.Email, u.DisplayName })
+                select new { u.Id, u.Email, u.DisplayName, u.Language })
             .ToListAsync(ct);
         var personal = pleoKeys.Value.PersonalEmailDomains;
         return members
             .Where(u => !string.IsNullOrWhiteSpace(u.Email) && !CurrentCompany.IsPersonalEmail(u.Email, personal))
             .DistinctBy(u => u.Email!.ToUpperInvariant())
             .OrderBy(u => u.Email, StringComparer.OrdinalIgnoreCase)
-            .Select(u => new MailboxAddress(u.DisplayName, u.Email))
+            .Select(u => (new MailboxAddress(u.DisplayName, u.Email), (string?)u.Language))
             .ToList();
     }
 }

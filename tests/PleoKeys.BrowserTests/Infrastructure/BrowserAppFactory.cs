@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace PleoKeys.BrowserTests.Infrastructure;
@@ -35,6 +36,8 @@ public sealed class BrowserAppFactory : WebApplicationFactory<Program>
         // The lowest BCrypt cost keeps key creation and the first API call quick; the format is the same.
         builder.UseSetting("PleoKeys:BCryptWorkFactor", "4");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        // The test suite's pseudo-language (40 % longer texts), for the browser contexts that ask for it.
+        builder.ConfigureTestServices(PseudoLocalization.Register);
     }
 
     public override async ValueTask DisposeAsync()

@@ -59,16 +59,25 @@ public sealed class BrowserFixture : IAsyncLifetime
         StartupTimings = $"app {appMs} ms, Chromium {_browser.Version} {clock.ElapsedMilliseconds - appMs} ms";
     }
 
-    /// <summary>A fresh context: no cookies, clipboard allowed for the app's origin, desktop size unless told.</summary>
-    public async Task<IBrowserContext> NewContextAsync(int width = 1280, int height = 800, bool javaScript = true)
+    /// <summary>
+    /// A fresh context: no cookies, clipboard allowed for the app's origin, desktop size unless told. The browser's
+    /// language (Accept-Language) is British English unless <paramref name="locale"/> says otherwise; with
+    /// <paramref name="pseudo"/> every text of the app is 40 % longer (<see cref="PseudoLocalization"/>).
+    /// </summary>
+    public async Task<IBrowserContext> NewContextAsync(int width = 1280, int height = 800, bool javaScript = true, string locale = "en-GB", bool pseudo = false)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = BaseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = height },
-            Locale = "en-GB",
+            Locale = locale,
             JavaScriptEnabled = javaScript,
         });
+        if (pseudo)
+        {
+            await context.AddCookiesAsync([new Cookie { Name = PseudoLocalization.CookieName, Value = "1", Url = BaseAddress.GetLeftPart(UriPartial.Authority) }]);
+        }
+
         await context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"],
             new BrowserContextGrantPermissionsOptions { Origin = BaseAddress.GetLeftPart(UriPartial.Authority) });
         context.SetDefaultTimeout(15_000);

@@ -27,8 +27,11 @@ public sealed record ReceivedMail(IReadOnlyList<string> EnvelopeTo, MimeMessage 
     public string Html => Message.HtmlBody ?? "";
 
     /// <summary>The href of the HTML part's Renew link.</summary>
-    public string RenewHref => new HtmlParser().ParseDocument(Html).QuerySelectorAll("a")
-        .Single(a => a.TextContent.Trim() == "Renew").GetAttribute("href")!;
+    public string RenewHref => RenewHrefFor("Renew");
+
+    /// <summary>The href of the HTML part's Renew link, in a language where the link reads <paramref name="label"/>.</summary>
+    public string RenewHrefFor(string label) => new HtmlParser().ParseDocument(Html).QuerySelectorAll("a")
+        .Single(a => a.TextContent.Trim() == label).GetAttribute("href")!;
 }
 
 /// <summary>

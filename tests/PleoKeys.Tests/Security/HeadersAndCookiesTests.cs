@@ -122,9 +122,15 @@ public sealed class HeadersAndCookiesTests(PleoKeysFactory factory) : IClassFixt
         var deleted = await admin.SubmitAsync((await admin.GetDocumentAsync($"/Settings/ApiKeys/Delete/{id}")).Form());
         Assert.Equal(HttpStatusCode.Redirect, deleted.StatusCode);        // TempData carrying the status message
         await admin.GetAsync(deleted.Headers.Location);                 // TempData cleared
+        foreach (var language in new[] { "da", "" })                     // the language reminder, set and deleted
+        {
+            var saved = await admin.SubmitAsync((await admin.GetDocumentAsync("/Settings/Profile")).Form(), ("Input.Language", language));
+            Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
+        }
 
         var names = setCookies.Select(c => c.Split('=')[0]).Distinct().ToList();
-        Assert.Superset(new HashSet<string> { "pleokeys.af", "pleokeys.auth", "pleokeys.company", ".AspNetCore.Mvc.CookieTempDataProvider" }, names.ToHashSet());
+        Assert.Superset(new HashSet<string> { "pleokeys.af", "pleokeys.auth", "pleokeys.company", ".AspNetCore.Mvc.CookieTempDataProvider", PleoKeys.Web.AppCultures.CookieName },
+            names.ToHashSet());
         foreach (var cookie in setCookies)
         {
             var attributes = cookie.Split(';').Skip(1).Select(a => a.Trim().ToLowerInvariant()).ToList();

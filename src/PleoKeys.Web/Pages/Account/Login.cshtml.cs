@@ -13,7 +13,8 @@ namespace PleoKeys.Web.Pages.Account;
 
 [EnableRateLimiting(SignInRateLimiting.Policy)]
 public class LoginModel(
-    SignInManager<AppUser> signIn, IPasswordHasher<AppUser> passwords, IOptions<IdentityOptions> identity, AppDbContext db, TimeProvider time)
+    SignInManager<AppUser> signIn, IPasswordHasher<AppUser> passwords, IOptions<IdentityOptions> identity, AppDbContext db, TimeProvider time,
+    Microsoft.Extensions.Localization.IStringLocalizer<SharedResource> t)
     : PageModel
 {
     /// <summary>Verified instead of a password hash when there is none to check: same algorithm, same cost.</summary>
@@ -32,12 +33,12 @@ public class LoginModel(
     {
         [Required(ErrorMessage = "Enter your email.")]
         [EmailAddress(ErrorMessage = "Enter a valid email address.")]
-        [StringLength(256)]
+        [StringLength(256, ErrorMessage = "Use at most {1} characters.")]
         public string Email { get; set; } = "";
 
         [Required(ErrorMessage = "Enter your password.")]
         [DataType(DataType.Password)]
-        [StringLength(256)]
+        [StringLength(256, ErrorMessage = "Use at most {1} characters.")]
         public string Password { get; set; } = "";
     }
 
@@ -85,7 +86,8 @@ public class LoginModel(
         if (!succeeded)
         {
             // One message for a wrong password, an unknown email and a locked account: no user enumeration.
-            ModelState.AddModelError(string.Empty, "Incorrect email or password. After 5 failed attempts the account is locked for 15 minutes.");
+            ModelState.AddModelError(string.Empty, t["Incorrect email or password. After {0} failed attempts the account is locked for {1} minutes.",
+                identity.Value.Lockout.MaxFailedAccessAttempts, (int)identity.Value.Lockout.DefaultLockoutTimeSpan.TotalMinutes]);
             return Page();
         }
 
@@ -105,8 +107,16 @@ public class LoginModel(
         // the properties name one: Kestrel refuses a Location header with non-ASCII in it (500), so name the safe one.
         var returnTo = Pages.ReturnUrl.LocalOrStart(ReturnUrl);
         await signIn.SignInAsync(user, new AuthenticationProperties { RedirectUri = returnTo, IsPersistent = false });
-        // Every sign-in starts in the user's default company.
+        // Every sign-in starts in the user's default company, and in their own language (or the browser's, with no choice).
         Response.Cookies.Delete(CurrentCompany.CookieName, CurrentCompany.CookieOptions(Request));
+        if (AppCultures.IsSupported(user.Language))
+        {
+            Response.Cookies.Append(AppCultures.CookieName, AppCultures.CookieValue(user.Language!), AppCultures.CookieOptions(Request));
+        }
+        else
+        {
+            Response.Cookies.Delete(AppCultures.CookieName, AppCultures.CookieOptions(Request));
+        }
         return LocalRedirect(returnTo);
     }
 

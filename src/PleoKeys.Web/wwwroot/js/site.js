@@ -20,18 +20,20 @@
     document.querySelectorAll("[data-copy-from]").forEach(function (button) {
         button.hidden = false;
         var label = button.textContent;
+        // The words come from the page, in its language (data-text-* on .reveal), English when absent.
+        var words = (button.closest(".reveal") || document.body).dataset;
         button.addEventListener("click", function () {
             var source = document.getElementById(button.getAttribute("data-copy-from"));
             var done = function () {
-                button.textContent = "Copied";
-                announce("Copied to the clipboard");
+                button.textContent = words.textCopied || "Copied";
+                announce(words.textCopiedAnnounce || "Copied to the clipboard");
                 window.setTimeout(function () { button.textContent = label; }, 2000);
             };
             if (navigator.clipboard && navigator.clipboard.writeText) {
-                navigator.clipboard.writeText(source.value).then(done, function () { source.select(); announce("Press Ctrl+C to copy"); });
+                navigator.clipboard.writeText(source.value).then(done, function () { source.select(); announce(words.textPressCtrlC || "Press Ctrl+C to copy"); });
             } else {
                 source.select();
-                announce("Press Ctrl+C to copy");
+                announce(words.textPressCtrlC || "Press Ctrl+C to copy");
             }
         });
     });
@@ -43,10 +45,11 @@
         if (hint) hint.hidden = false;
         var reveal = button.closest(".reveal");
         var result = reveal.querySelector(".test-result");
+        var words = reveal.dataset;
         button.addEventListener("click", function () {
             var key = document.getElementById(button.getAttribute("data-test-key")).value;
             result.className = "test-result";
-            result.textContent = "Testing…";
+            result.textContent = words.textTesting || "Testing…";
             fetch("/v1/installations/me", {
                 headers: { "Authorization": "Basic " + btoa(key + ":"), "Accept": "application/json" },
                 credentials: "omit",
@@ -56,16 +59,18 @@
             }).then(function (r) {
                 if (r.ok) {
                     var id = (r.body.resource || "").split(":").pop();
-                    var kind = reveal.getAttribute("data-reach-kind");
                     result.className = "test-result ok";
-                    result.textContent = "Connected to " + reveal.getAttribute("data-company-name") + " (" + kind + " ID " + id + ")";
+                    // "Connected to {0} ({1})": the reach's name, and "Company ID …" or "Organisation ID …" in the page's words.
+                    result.textContent = (words.textConnected || "Connected to {0} ({1})")
+                        .replace("{0}", reveal.getAttribute("data-company-name"))
+                        .replace("{1}", (words.textReachId || (reveal.getAttribute("data-reach-kind") + " ID {0}")).replace("{0}", id));
                 } else {
                     result.className = "test-result bad";
-                    result.textContent = r.body.detail || r.body.title || "The key was refused.";
+                    result.textContent = r.body.detail || r.body.title || words.textRefused || "The key was refused.";
                 }
             }).catch(function () {
                 result.className = "test-result bad";
-                result.textContent = "Could not reach the API. Check your connection and try again.";
+                result.textContent = words.textUnreachable || "Could not reach the API. Check your connection and try again.";
             });
         });
     });

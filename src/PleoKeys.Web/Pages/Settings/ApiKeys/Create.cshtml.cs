@@ -27,6 +27,7 @@ public class CreateModel(
     KeyCreationLimits limits,
     IOptions<PleoKeysOptions> options,
     IOptions<IdentityOptions> identity,
+    Microsoft.Extensions.Localization.IStringLocalizer<SharedResource> t,
     ILogger<CreateModel> logger) : PageModel
 {
     public const int MaxNameLength = KeyName.MaxLength;
@@ -84,15 +85,15 @@ public class CreateModel(
         var ticket = tickets.Read(FormName, Ticket, View);
         if (ticket is null)
         {
-            ModelState.AddModelError("", "This form has expired or was not made for you. Nothing was created; check the fields and submit again.");
+            ModelState.AddModelError("", t["This form has expired or was not made for you. Nothing was created; check the fields and submit again."]);
             return Rejected(StatusCodes.Status400BadRequest);
         }
 
         if (ticket.CompanyId != View.Company.Id)
         {
-            var formCompany = View.Choices.FirstOrDefault(c => c.Id == ticket.CompanyId)?.Name ?? "another company";
-            ModelState.AddModelError("", $"This form was opened for {formCompany}, but you have since switched to {View.Company.Name}. " +
-                $"Nothing was created. Check the fields, now for {View.Company.Name}, and submit again.");
+            var formCompany = View.Choices.FirstOrDefault(c => c.Id == ticket.CompanyId)?.Name ?? t["another company"];
+            ModelState.AddModelError("", t["This form was opened for {0}, but you have since switched to {1}. Nothing was created. Check the fields, now for {1}, and submit again.",
+                formCompany, View.Company.Name]);
             return Rejected(StatusCodes.Status409Conflict);
         }
 
@@ -105,10 +106,10 @@ public class CreateModel(
         // Length in code points, control, direction and invisible characters, stacked marks: see KeyName.
         if (KeyName.Problem(name) is { } nameProblem)
         {
-            ModelState.AddModelError("Input.Name", nameProblem);
+            ModelState.AddModelError("Input.Name", ApiKeyMessages.Translate(t, nameProblem));
         }
 
-        var expiresOn = ExpirationField.Parse(Input.Expiration, Input.CustomDate, Today, ModelState);
+        var expiresOn = ExpirationField.Parse(Input.Expiration, Input.CustomDate, Today, ModelState, t);
 
         var accessLevel = Input.AccessLevel switch
         {
@@ -120,26 +121,26 @@ public class CreateModel(
         if (accessLevel is null)
         {
             ModelState.AddModelError("Input.AccessLevel", Input.AccessLevel == "Organisation"
-                ? "Only Admins and Bookkeepers of the whole organisation can create organisation keys."
-                : "Choose an access level.");
+                ? t["Only Admins and Bookkeepers of the whole organisation can create organisation keys."]
+                : t["Choose an access level."]);
         }
 
         var scopes = Input.Scopes.Where(s => !string.IsNullOrWhiteSpace(s)).Distinct(StringComparer.Ordinal).ToList();
         var unknown = scopes.Where(s => !PleoKeys.Web.ApiKeys.Scopes.IsKnown(s)).ToList();
         if (scopes.Count == 0)
         {
-            ModelState.AddModelError("Input.Scopes", "Choose at least one permission.");
+            ModelState.AddModelError("Input.Scopes", t["Choose at least one permission."]);
         }
         else if (unknown.Count > 0)
         {
             var shown = string.Join(", ", unknown.Take(3).Select(s => s.Length > 40 ? s[..40] + "…" : s));
-            ModelState.AddModelError("Input.Scopes", $"Unknown permission: {shown}. Choose from the list.");
+            ModelState.AddModelError("Input.Scopes", t["Unknown permission: {0}. Choose from the list.", shown]);
         }
 
         var networks = PleoKeys.Web.ApiKeys.AllowedNetworks.Parse(Input.AllowedNetworks, out var networkProblems);
         foreach (var problem in networkProblems)
         {
-            ModelState.AddModelError("Input.AllowedNetworks", problem);
+            ModelState.AddModelError("Input.AllowedNetworks", ApiKeyMessages.Translate(t, problem));
         }
 
         if (!ModelState.IsValid)
@@ -157,8 +158,8 @@ public class CreateModel(
 
         if (limits.TryCreate(View.UserId) is { } wait)
         {
-            ModelState.AddModelError("", $"You have created {options.Value.KeyCreationsPerMinutePerUser} keys within a minute, the most allowed. " +
-                $"Try again in {Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))} seconds; nothing was created.");
+            ModelState.AddModelError("", t["You have created {0} keys within a minute, the most allowed. Try again in {1} seconds; nothing was created.",
+                options.Value.KeyCreationsPerMinutePerUser, Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))]);
             Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             return Rejected(StatusCodes.Status429TooManyRequests);
         }
@@ -248,8 +249,7 @@ public class CreateModel(
             return false;
         }
 
-        ModelState.AddModelError("", $"{View.Company.Name} has {active} active API keys, the most it can have. " +
-            "Delete keys that are no longer used, then create this one.");
+        ModelState.AddModelError("", t["{0} has {1} active API keys, the most it can have. Delete keys that are no longer used, then create this one.", View.Company.Name, active]);
         return true;
     }
 

@@ -13,7 +13,7 @@ namespace PleoKeys.Web.Pages.Settings.ApiKeys;
 /// deletes exactly one wins and writes the audit row, and the other is told the key was already deleted.
 /// </summary>
 public class DeleteModel(AppDbContext db, CurrentCompany current, TimeProvider time, KeyRevocation revocation, FormTickets tickets,
-    ILogger<DeleteModel> logger) : PageModel
+    Microsoft.Extensions.Localization.IStringLocalizer<SharedResource> t, ILogger<DeleteModel> logger) : PageModel
 {
     public const string FormName = "delete-key";
 
@@ -62,9 +62,9 @@ public class DeleteModel(AppDbContext db, CurrentCompany current, TimeProvider t
         var ticket = tickets.Read(FormName, Ticket, view);
         if (ticket is not null && ticket.CompanyId != view.Company.Id)
         {
-            var formCompany = view.Choices.FirstOrDefault(c => c.Id == ticket.CompanyId)?.Name ?? "another company";
-            return Refused(StatusCodes.Status409Conflict, $"This form was opened for {formCompany}, but you have since switched to {view.Company.Name}. " +
-                $"Nothing was deleted. Switch back to {formCompany} to delete the key there.");
+            var formCompany = view.Choices.FirstOrDefault(c => c.Id == ticket.CompanyId)?.Name ?? t["another company"];
+            return Refused(StatusCodes.Status409Conflict, t["This form was opened for {0}, but you have since switched to {1}. Nothing was deleted. Switch back to {0} to delete the key there.",
+                formCompany, view.Company.Name]);
         }
 
         var key = await db.ApiKeys.AsNoTracking().ReachableFrom(view)
@@ -89,7 +89,7 @@ public class DeleteModel(AppDbContext db, CurrentCompany current, TimeProvider t
         // Only a form this app rendered for this user acts (a forged or stale post is refused).
         if (ticket is null)
         {
-            return Refused(StatusCodes.Status400BadRequest, "This form has expired or was not made for you. Nothing was deleted; open the key and delete it again.");
+            return Refused(StatusCodes.Status400BadRequest, t["This form has expired or was not made for you. Nothing was deleted; open the key and delete it again."]);
         }
 
         // One conditional update decides the race; the audit row commits with it or not at all.
@@ -129,13 +129,13 @@ public class DeleteModel(AppDbContext db, CurrentCompany current, TimeProvider t
         }
 
         await revocation.KeyChangedAsync(key.KeyId);
-        StatusMessage = $"API key “{PleoKeys.Web.ApiKeys.KeyName.Isolate(key.Name)}” was deleted. Integrations using it can no longer connect.";
+        StatusMessage = t["API key “{0}” was deleted. Integrations using it can no longer connect.", PleoKeys.Web.ApiKeys.KeyName.Isolate(key.Name)];
         return RedirectToPage("Index");
     }
 
     private RedirectToPageResult AlreadyDeleted(string name)
     {
-        StatusMessage = $"API key “{PleoKeys.Web.ApiKeys.KeyName.Isolate(name)}” was already deleted. Integrations using it can no longer connect.";
+        StatusMessage = t["API key “{0}” was already deleted. Integrations using it can no longer connect.", PleoKeys.Web.ApiKeys.KeyName.Isolate(name)];
         return RedirectToPage("Index");
     }
 

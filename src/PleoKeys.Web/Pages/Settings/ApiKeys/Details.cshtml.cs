@@ -8,7 +8,8 @@ using PleoKeys.Web.Data;
 
 namespace PleoKeys.Web.Pages.Settings.ApiKeys;
 
-public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider time, FormTickets tickets, KeyRevocation revocation) : PageModel
+public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider time, FormTickets tickets, KeyRevocation revocation,
+    Microsoft.Extensions.Localization.IStringLocalizer<SharedResource> t) : PageModel
 {
     public const string AllowlistFormName = "key-allowlist";
 
@@ -120,13 +121,13 @@ public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider 
 
         if (ticket is null || ticket.CompanyId != view.Company.Id)
         {
-            ModelState.AddModelError(nameof(AllowedNetworks), "This form has expired or was opened for another company. Nothing was saved; check the list and save again.");
+            ModelState.AddModelError(nameof(AllowedNetworks), t["This form has expired or was opened for another company. Nothing was saved; check the list and save again."]);
         }
 
         var networks = PleoKeys.Web.ApiKeys.AllowedNetworks.Parse(AllowedNetworks, out var problems);
         foreach (var problem in problems)
         {
-            ModelState.AddModelError(nameof(AllowedNetworks), problem);
+            ModelState.AddModelError(nameof(AllowedNetworks), ApiKeyMessages.Translate(t, problem));
         }
 
         if (!ModelState.IsValid)
@@ -158,9 +159,9 @@ public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider 
             await revocation.KeyChangedAsync(key.KeyId);
         }
 
-        StatusMessage = stored.Length == 0
-            ? $"API key “{KeyName.Isolate(key.Name)}” works from any address."
-            : $"API key “{KeyName.Isolate(key.Name)}” now works only from {networks!.Count} allowed address{(networks.Count == 1 ? "" : "es or ranges")}.";
+        StatusMessage = stored.Length == 0 ? t["API key “{0}” works from any address.", KeyName.Isolate(key.Name)]
+            : networks!.Count == 1 ? t["API key “{0}” now works only from 1 allowed address.", KeyName.Isolate(key.Name)]
+            : t["API key “{0}” now works only from {1} allowed addresses or ranges.", KeyName.Isolate(key.Name), networks.Count];
         return RedirectToPage(new { id });
     }
 
@@ -182,8 +183,8 @@ public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider 
         AllowlistTicket = CanDelete ? tickets.Issue(AllowlistFormName, view) : "";
         AllowedNetworks ??= string.Join('\n', PleoKeys.Web.ApiKeys.AllowedNetworks.Split(key.AllowedNetworks).Select(n => n.ToString()));
         AccessText = key.AccessLevel == AccessLevel.Organisation
-            ? $"Organisation (all entities of {view.OrganisationName})"
-            : $"This entity ({view.Company.Name})";
+            ? t["Organisation (all entities of {0})", view.OrganisationName]
+            : t["This entity ({0})", view.Company.Name];
         ExpiresOn = Expiry.LastDay(key.ExpiresAtUtc, _zone);
         NowUtc = time.GetUtcNow().UtcDateTime;
         Status = KeyStatus.Of(key.ExpiresAtUtc, NowUtc);
@@ -207,17 +208,18 @@ public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider 
             .OrderByDescending(e => e.AtUtc).Take(50)
             .Select(e => new { e.AtUtc, e.Action, e.ActorName, e.IpAddress, e.Detail })
             .ToListAsync();
-        History = events.Select(e => (e.AtUtc, e.Action switch
+        History = events.Select(e => (e.AtUtc, (string)(e.Action switch
         {
-            AuditActions.KeyCreated => $"Created by {KeyName.Isolate(e.ActorName)} from {e.IpAddress}",
-            AuditActions.KeyAuthFailures => $"Failed authentications: {e.Detail} (from {e.IpAddress})",
-            AuditActions.KeyRolled => $"Rolled by {KeyName.Isolate(e.ActorName)} from {e.IpAddress}: {e.Detail}",
-            AuditActions.KeySecretEnded => "The old secret stopped working",
-            AuditActions.KeyReportedExposed => $"Revoked: reported as exposed (report from {e.IpAddress})",
-            AuditActions.KeyAllowlistChanged => $"IP allowlist set to {e.Detail} by {KeyName.Isolate(e.ActorName)}",
-            AuditActions.KeyDeleted => $"Deleted by {KeyName.Isolate(e.ActorName)}",
-            _ => $"{e.Action} by {KeyName.Isolate(e.ActorName)}",
-        })).ToList();
+            // The audit row's detail is a record (English, like the API's words); the sentence around it is the reader's language.
+            AuditActions.KeyCreated => t["Created by {0} from {1}", KeyName.Isolate(e.ActorName), e.IpAddress ?? ""],
+            AuditActions.KeyAuthFailures => t["Failed authentications: {0} (from {1})", e.Detail ?? "", e.IpAddress ?? ""],
+            AuditActions.KeyRolled => t["Rolled by {0} from {1}: {2}", KeyName.Isolate(e.ActorName), e.IpAddress ?? "", e.Detail ?? ""],
+            AuditActions.KeySecretEnded => t["The old secret stopped working"],
+            AuditActions.KeyReportedExposed => t["Revoked: reported as exposed (report from {0})", e.IpAddress ?? ""],
+            AuditActions.KeyAllowlistChanged => t["IP allowlist set to {0} by {1}", e.Detail == "any address" ? t["any address (in a sentence)"] : e.Detail ?? "", KeyName.Isolate(e.ActorName)],
+            AuditActions.KeyDeleted => t["Deleted by {0}", KeyName.Isolate(e.ActorName)],
+            _ => t["{0} by {1}", e.Action, KeyName.Isolate(e.ActorName)],
+        }))).ToList();
         await LoadUsageAsync(key);
         return true;
     }

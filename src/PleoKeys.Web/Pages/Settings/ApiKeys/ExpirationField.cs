@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
+using Microsoft.Extensions.Localization;
 using PleoKeys.Web.ApiKeys;
 
 namespace PleoKeys.Web.Pages.Settings.ApiKeys;
@@ -14,31 +15,31 @@ public static class ExpirationField
     public static DateOnly QuickChoiceDate(DateOnly today, int days) => days == 365 ? Expiry.Latest(today) : today.AddDays(days);
 
     /// <summary>The chosen last day, or null with the field's message added to <paramref name="modelState"/>.</summary>
-    public static DateOnly? Parse(string? expiration, string? customDate, DateOnly today, ModelStateDictionary modelState)
+    public static DateOnly? Parse(string? expiration, string? customDate, DateOnly today, ModelStateDictionary modelState, IStringLocalizer t)
     {
         if (expiration == "custom")
         {
             if (string.IsNullOrWhiteSpace(customDate))
             {
-                modelState.AddModelError("Input.CustomDate", "Enter the expiration date.");
+                modelState.AddModelError("Input.CustomDate", t["Enter the expiration date."]);
                 return null;
             }
 
             if (!DateOnly.TryParseExact(customDate.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var custom))
             {
-                modelState.AddModelError("Input.CustomDate", "Enter the date as YYYY-MM-DD, for example " + today.AddDays(30).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + ".");
+                modelState.AddModelError("Input.CustomDate", t["Enter the date as YYYY-MM-DD, for example {0}.", today.AddDays(30).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)]);
                 return null;
             }
 
             if (custom <= today)
             {
-                modelState.AddModelError("Input.CustomDate", "Choose a date after today.");
+                modelState.AddModelError("Input.CustomDate", t["Choose a date after today."]);
                 return null;
             }
 
             if (custom > Expiry.Latest(today))
             {
-                modelState.AddModelError("Input.CustomDate", "Choose a date at most one year ahead (" + Expiry.Latest(today).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " at the latest).");
+                modelState.AddModelError("Input.CustomDate", t["Choose a date at most one year ahead ({0} at the latest).", PleoKeys.Web.Pages.Show.Day(Expiry.Latest(today))]);
                 return null;
             }
 
@@ -50,7 +51,7 @@ public static class ExpirationField
             return QuickChoiceDate(today, days);
         }
 
-        modelState.AddModelError("Input.Expiration", "Choose when the key expires.");
+        modelState.AddModelError("Input.Expiration", t["Choose when the key expires."]);
         return null;
     }
 

@@ -16,7 +16,8 @@ namespace PleoKeys.Web.Pages.Settings.ApiKeys;
 /// no entry and gets the page that says the key was shown once and how to make a new one.
 /// </summary>
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
-public class RevealModel(AppDbContext db, CurrentCompany current, KeyReveals reveals, TimeProvider time, IOptions<IdentityOptions> identity) : PageModel
+public class RevealModel(AppDbContext db, CurrentCompany current, KeyReveals reveals, TimeProvider time, IOptions<IdentityOptions> identity,
+    Microsoft.Extensions.Localization.IStringLocalizer<SharedResource> t) : PageModel
 {
     public string Key { get; private set; } = "";
     public string KeyName { get; private set; } = "";
@@ -77,7 +78,7 @@ public class RevealModel(AppDbContext db, CurrentCompany current, KeyReveals rev
         KeyName = row.Name;
         ExpiresOn = Expiry.LastDay(row.ExpiresAtUtc, zone);
         var organisation = row.AccessLevel == AccessLevel.Organisation;
-        AccessText = organisation ? $"Organisation (all entities of {row.OrganisationName})" : $"This entity ({row.CompanyName})";
+        AccessText = organisation ? t["Organisation (all entities of {0})", row.OrganisationName] : t["This entity ({0})", row.CompanyName];
         (ReachId, ReachName, ReachKind) = organisation
             ? (row.OrganisationId, row.OrganisationName, "Organisation")
             : (row.CompanyId, row.CompanyName, "Company");

@@ -32,11 +32,12 @@ public class RollModel(
     KeyRevocation revocation,
     IOptions<PleoKeysOptions> options,
     IOptions<IdentityOptions> identity,
+    Microsoft.Extensions.Localization.IStringLocalizer<SharedResource> t,
     ILogger<RollModel> logger) : PageModel
 {
     public const string FormName = "roll-key";
 
-    /// <summary>How long the old secret keeps working after a roll: the choices the form offers and the server accepts.</summary>
+    /// <summary>How long the old secret keeps working after a roll: the choices the form offers and the server accepts (labels are resource keys).</summary>
     public static readonly IReadOnlyList<(string Value, string Label, TimeSpan Length)> GracePeriods =
     [
         ("now", "Now", TimeSpan.Zero),
@@ -138,9 +139,9 @@ public class RollModel(
         var ticket = tickets.Read(FormName, Ticket, View);
         if (ticket is not null && ticket.CompanyId != View.Company.Id)
         {
-            var formCompany = View.Choices.FirstOrDefault(c => c.Id == ticket.CompanyId)?.Name ?? "another company";
-            return Refused(StatusCodes.Status409Conflict, $"This form was opened for {formCompany}, but you have since switched to {View.Company.Name}. " +
-                $"Nothing was rolled. Switch back to {formCompany} to roll the key there.");
+            var formCompany = View.Choices.FirstOrDefault(c => c.Id == ticket.CompanyId)?.Name ?? t["another company"];
+            return Refused(StatusCodes.Status409Conflict, t["This form was opened for {0}, but you have since switched to {1}. Nothing was rolled. Switch back to {0} to roll the key there.",
+                formCompany, View.Company.Name]);
         }
 
         var key = await db.ApiKeys.AsNoTracking().ReachableFrom(View).SingleOrDefaultAsync(k => k.Id == id);
@@ -163,7 +164,7 @@ public class RollModel(
 
         if (key.DeletedAtUtc is not null)
         {
-            return Refused(StatusCodes.Status409Conflict, $"API key “{key.Name}” was deleted. Nothing was rolled; create a new key instead.");
+            return Refused(StatusCodes.Status409Conflict, t["API key “{0}” was deleted. Nothing was rolled; create a new key instead.", key.Name]);
         }
 
         if (key.RolledAtUtc is not null)
@@ -173,15 +174,15 @@ public class RollModel(
 
         if (ticket is null)
         {
-            ModelState.AddModelError("", "This form has expired or was not made for you. Nothing was rolled; check the fields and submit again.");
+            ModelState.AddModelError("", t["This form has expired or was not made for you. Nothing was rolled; check the fields and submit again."]);
             return Rejected(StatusCodes.Status400BadRequest);
         }
 
-        var expiresOn = ExpirationField.Parse(Input.Expiration, Input.CustomDate, Today, ModelState);
+        var expiresOn = ExpirationField.Parse(Input.Expiration, Input.CustomDate, Today, ModelState, t);
         var grace = GracePeriods.FirstOrDefault(g => g.Value == Input.Grace);
         if (grace.Value is null && !Expired)
         {
-            ModelState.AddModelError("Input.Grace", "Choose when the old secret stops working.");
+            ModelState.AddModelError("Input.Grace", t["Choose when the old secret stops working."]);
         }
 
         // The new key holds the old key's scopes or fewer: a roll never widens a key.
@@ -191,11 +192,11 @@ public class RollModel(
             : [.. heldScopes];
         if (chosenScopes.Count == 0)
         {
-            ModelState.AddModelError("Input.Scopes", "Keep at least one permission.");
+            ModelState.AddModelError("Input.Scopes", t["Keep at least one permission."]);
         }
         else if (chosenScopes.FirstOrDefault(s => !heldScopes.Contains(s)) is { } wider)
         {
-            ModelState.AddModelError("Input.Scopes", $"The new key can keep only permissions this key holds; {(wider.Length > 40 ? wider[..40] + "…" : wider)} is not one of them.");
+            ModelState.AddModelError("Input.Scopes", t["The new key can keep only permissions this key holds; {0} is not one of them.", wider.Length > 40 ? wider[..40] + "…" : wider]);
         }
 
         var networks = Input.AllowedNetworks is null
@@ -224,8 +225,8 @@ public class RollModel(
                 && (k.SecretStopsAtUtc == null || k.SecretStopsAtUtc > now));
             if (working >= options.Value.MaxActiveKeysPerCompany)
             {
-                ModelState.AddModelError("", $"{View.Company.Name} has {working} active API keys, the most it can have. " +
-                    "Choose “Now” so the old secret stops as the new one starts, or delete keys that are no longer used.");
+                ModelState.AddModelError("", t["{0} has {1} active API keys, the most it can have. Choose “{2}” so the old secret stops as the new one starts, or delete keys that are no longer used.",
+                    View.Company.Name, working, t["Now"]]);
                 return Rejected(StatusCodes.Status409Conflict);
             }
         }
@@ -233,8 +234,8 @@ public class RollModel(
         if (limits.TryCreate(View.UserId) is { } wait)
         {
             var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
-            ModelState.AddModelError("", $"You have created {options.Value.KeyCreationsPerMinutePerUser} keys within a minute, the most allowed. " +
-                $"Try again in {seconds} seconds; nothing was rolled.");
+            ModelState.AddModelError("", t["You have created {0} keys within a minute, the most allowed. Try again in {1} seconds; nothing was rolled.",
+                options.Value.KeyCreationsPerMinutePerUser, seconds]);
             Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
             return Rejected(StatusCodes.Status429TooManyRequests);
         }
@@ -338,7 +339,7 @@ public class RollModel(
     {
         foreach (var problem in problems)
         {
-            ModelState.AddModelError("Input.AllowedNetworks", problem);
+            ModelState.AddModelError("Input.AllowedNetworks", ApiKeyMessages.Translate(t, problem));
         }
 
         return [];
@@ -374,7 +375,7 @@ public class RollModel(
         var key = await db.ApiKeys.AsNoTracking().SingleAsync(k => k.Id == id);
         SetKey(key);
         return key.DeletedAtUtc is not null
-            ? Refused(StatusCodes.Status409Conflict, $"API key “{key.Name}” was deleted. Nothing was rolled; create a new key instead.")
+            ? Refused(StatusCodes.Status409Conflict, t["API key “{0}” was deleted. Nothing was rolled; create a new key instead.", key.Name])
             : await AlreadyRolledByAnotherAsync(key, StatusCodes.Status409Conflict);
     }
 
@@ -388,9 +389,9 @@ public class RollModel(
         }
 
         var stops = key.SecretStopsAtUtc!.Value;
-        var when = stops <= time.GetUtcNow().UtcDateTime ? "stopped" : "stops";
-        return Refused(status, $"API key “{key.Name}” was already rolled on {Local(key.RolledAtUtc!.Value):yyyy-MM-dd HH:mm}; " +
-            $"its old secret {when} at {Local(stops):yyyy-MM-dd HH:mm}. Nothing was rolled now.");
+        return Refused(status, stops <= time.GetUtcNow().UtcDateTime
+            ? t["API key “{0}” was already rolled on {1}; its old secret stopped at {2}. Nothing was rolled now.", key.Name, Show.Minute(Local(key.RolledAtUtc!.Value)), Show.Minute(Local(stops))]
+            : t["API key “{0}” was already rolled on {1}; its old secret stops at {2}. Nothing was rolled now.", key.Name, Show.Minute(Local(key.RolledAtUtc!.Value)), Show.Minute(Local(stops))]);
     }
 
     /// <summary>Answers 409 with the key this submission id already issued, when there is one.</summary>

@@ -1,0 +1,19 @@
+using System.Globalization;
+
+namespace PleoKeys.Web.Pages;
+
+/// <summary>
+/// Dates, times and numbers as a person reads them, in the request's language (always Gregorian: see
+/// <see cref="AppCultures"/>). Machine-read values (date inputs, data attributes, CSV, audit rows) keep the invariant culture.
+/// </summary>
+public static class Show
+{
+    /// <summary>A day: 2026-11-26 in English, 26.11.2026 in Danish and German.</summary>
+    public static string Day(DateOnly day) => day.ToString("d", CultureInfo.CurrentCulture);
+
+    /// <summary>A time to the minute: 2026-11-26 09:00 in English, 26.11.2026 09.00 in Danish.</summary>
+    public static string Minute(DateTime time) => time.ToString("g", CultureInfo.CurrentCulture);
+
+    /// <summary>A count with the language's digit grouping: 12,345 in English, 12.345 in Danish.</summary>
+    public static string Count(long n) => n.ToString("N0", CultureInfo.CurrentCulture);
+}
