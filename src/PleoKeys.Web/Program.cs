@@ -209,8 +209,9 @@ app.UseRouting();
 // Counts each API request against its key once the rest has answered (the final 401, 403 or 429 included).
 app.UseUsageRecording();
 app.UseAuthentication();
-// After authentication: the signed-in user's stored language comes first (AppCultures).
-app.UseRequestLocalization();
+// After authentication: the signed-in user's stored language comes first (AppCultures). Pages only: the API answers
+// integrators in English whatever their headers say (its problem details are not translated), in the process culture.
+app.UseWhen(c => !PleoApi.IsApiPath(c.Request.Path), b => b.UseRequestLocalization());
 app.UseAuthorization();
 // After authorization, so the API key's identity is known and the limit is per key.
 app.UseRateLimiter();
