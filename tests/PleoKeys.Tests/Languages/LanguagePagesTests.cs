@@ -45,6 +45,46 @@ public sealed class LanguagePagesTests(LanguageFactory factory) : IClassFixture<
         }
     }
 
+    /// <summary>
+    /// A reviewer's kinds of wording, checked over every text of a language (not only the examples found): German
+    /// says "Secret" for a key's secret as the rest of the app does, Swedish and Norwegian spell their own word for
+    /// time zone, the Nordic texts say "du" to the reader and never the plural "you", and no text says "scopes" where
+    /// the pages say permissions.
+    /// </summary>
+    [Theory]
+    [InlineData("de", "Geheimnis")]
+    [InlineData("de", " Scopes")]
+    [InlineData("de", "Abzeichen")]
+    [InlineData("de", "Der Name stapelt")]
+    [InlineData("sv", "tidszone")]
+    [InlineData("nb", "tidszone")]
+    [InlineData("da", "jeres")]
+    [InlineData("sv", " era ")]
+    [InlineData("nb", "deres egne")]
+    [InlineData("nb", "administratorene deres")]
+    [InlineData("da", "scopes")]
+    [InlineData("sv", "scopes")]
+    [InlineData("nb", "scopene")]
+    [InlineData("da", "længere forbinde")]
+    [InlineData("sv", "jobbmejl")]
+    [InlineData("da", "indsættelse")]
+    public void Resources_AvoidWordingTheReviewFound(string language, string wording)
+    {
+        var found = Texts.Of(language).Where(e => e.Value.Contains(wording, StringComparison.Ordinal)).Select(e => e.Value).ToList();
+        Assert.True(found.Count == 0, $"{language} says “{wording}”: {string.Join(" | ", found)}");
+    }
+
+    [Theory]
+    [InlineData("sv", "stopped working at the end of {0} ({1} time), {2}", "slutade fungera vid slutet av {0} (tidszon {1}), {2}")]
+    [InlineData("nb", "works through {0} ({1} time) and stops at {2}", "virker til og med {0} (tidssone {1}) og stopper {2}")]
+    [InlineData("nb", "This key replaces <code>{0}</code>, whose old secret keeps working until {1}.", "Denne nøkkelen erstatter <code>{0}</code>. Den gamle hemmeligheten virker til {1}.")]
+    [InlineData("de", "Created by {0} from {1}", "Erstellt von {0} (von {1} aus)")]
+    [InlineData("de", "IP allowlist set to {0} by {1}", "IP-Zulassungsliste von {1} auf {0} gesetzt")]
+    [InlineData("da", " and {0} more", " og {0} flere")]
+    [InlineData("sv", "Expired", "Utgången")]
+    [InlineData("da", "Someone reported the API key “{0}” ({1}) of {2} as exposed, on {3}.", "Nogen meldte API-nøglen “{0}” ({1}) i {2} som lækket den {3}.")]
+    public void Resources_ReviewedTexts(string language, string key, string expected) => Assert.Equal(expected, Texts.Of(language)[key]);
+
     /// <summary>The pages an Admin opens, in the order a new user meets them (the key's pages on a key made for the purpose).</summary>
     private static async Task<List<(string Url, IHtmlDocument Page)>> AdminPagesAsync(HttpClient client)
     {
@@ -199,7 +239,7 @@ public sealed class LanguagePagesTests(LanguageFactory factory) : IClassFixture<
         var deleted = await bookkeeper.SubmitAsync(confirm.Form("main form[method=post]"));
         Assert.Equal(HttpStatusCode.Redirect, deleted.StatusCode);
         var list = await bookkeeper.GetDocumentAsync(deleted.Headers.Location!.OriginalString);
-        Assert.Equal($"API-nøglen “{name}” blev slettet. Integrationer, der bruger den, kan ikke længere forbinde.",
+        Assert.Equal($"API-nøglen “{name}” blev slettet. Integrationer, der bruger den, kan ikke længere oprette forbindelse.",
             list.QuerySelector("[role=status]")!.TextContent.Trim());
         AssertIn("da", "/Settings/ApiKeys (after delete)", list);
     }
