@@ -26,6 +26,36 @@ public static partial class Show
     [GeneratedRegex(@"^y+[^dM]*|(?<=\.)y+$|[^dM.]*y+$")]
     private static partial Regex YearPart();
 
+    /// <summary>
+    /// A country (ISO 3166-1 alpha-2 code, as companies store it) by its name in the page's language: "Denmark",
+    /// "Dänemark". Where ICU gives no name in that language, the country's own ("Danmark"); an unknown code as it is.
+    /// </summary>
+    public static string Country(string? code)
+    {
+        if (string.IsNullOrEmpty(code))
+        {
+            return "";
+        }
+
+        RegionInfo region;
+        try
+        {
+            region = new RegionInfo(code);
+        }
+        catch (ArgumentException)
+        {
+            return code;
+        }
+
+        if (CultureInfo.CurrentUICulture.TwoLetterISOLanguageName == "en")
+        {
+            return region.EnglishName;
+        }
+
+        // RegionInfo.DisplayName is in the UI language only where ICU has that name; otherwise it is the English one.
+        return region.DisplayName != region.EnglishName ? region.DisplayName : region.NativeName;
+    }
+
     /// <summary>A count with the language's digit grouping: 12,345 in English, 12.345 in Danish.</summary>
     public static string Count(long n) => n.ToString("N0", CultureInfo.CurrentCulture);
 }

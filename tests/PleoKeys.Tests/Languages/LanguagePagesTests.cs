@@ -226,6 +226,64 @@ public sealed class LanguagePagesTests(LanguageFactory factory) : IClassFixture<
             "„nonsense“ ist keine IPv4- oder IPv6-Adresse und kein CIDR-Bereich wie 203.0.113.0/24.", second.QuerySelector("#allowlist-error")!.TextContent.Trim());
     }
 
+    /// <summary>
+    /// Values on a German page are German too: a key's counts with German digit grouping (12.345), the chart's axis
+    /// days without the English "MM-dd", the history's roll and failed-authentication details in German (the audit
+    /// rows hold English records), the company's country by name rather than its code, and a key name's invisible
+    /// character by code point without its English Unicode name.
+    /// </summary>
+    [Fact]
+    public async Task Values_OnAGermanPage_AreGerman()
+    {
+        var client = await SignedInInAsync(DemoData.Admin, "de");
+        var name = PageHelpers.UniqueName("Werte");
+        await client.CreateKeyAsync(name);
+        var row = await factory.KeyRowByNameAsync(name);
+        var now = factory.Time.GetUtcNow().UtcDateTime;
+        await factory.WithDbAsync(db =>
+        {
+            db.KeyUsageHours.Add(new KeyUsageHour { ApiKeyId = row.Id, HourUtc = now.AddHours(-1).Date.AddHours(now.AddHours(-1).Hour), Endpoint = "GET /v1/vendors",
+                EndpointGroup = "vendors", Scope = "vendors:read", Requests = 12345 });
+            db.KeyUsageAddresses.Add(new KeyUsageAddress { ApiKeyId = row.Id, Address = "192.0.2.77", FirstSeenUtc = now.AddHours(-1), LastSeenUtc = now.AddHours(-1), Requests = 12345 });
+            // The row AuthFailureAudit writes on a burst of failed authentications.
+            db.AuditEvents.Add(new AuditEvent { AtUtc = now, Action = AuditActions.KeyAuthFailures, IpAddress = "198.51.100.9", CompanyId = row.CompanyId, ApiKeyId = row.Id,
+                KeyFingerprint = row.Fingerprint, Detail = "10 in a minute; the key itself keeps working, the failing clients are throttled" });
+            return db.SaveChangesAsync();
+        });
+
+        // A real roll writes the roll's audit row.
+        var rollForm = await client.GetDocumentAsync($"/Settings/ApiKeys/Roll/{row.Id}");
+        var rolled = await client.SubmitAsync(rollForm.Form("main form"), ("Input.Grace", "1h"));
+        Assert.Equal(HttpStatusCode.Redirect, rolled.StatusCode);
+
+        var details = await client.GetDocumentAsync($"/Settings/ApiKeys/Details/{row.Id}");
+        AssertIn("de", "/Settings/ApiKeys/Details (values)", details);
+        var text = details.QuerySelector("main")!.TextContent;
+        Assert.DoesNotContain("12345", text, StringComparison.Ordinal);
+        Assert.Contains("12.345", text, StringComparison.Ordinal);
+        var ticks = details.QuerySelectorAll("text.usage-tick").Select(e => e.TextContent.Trim()).ToList();
+        Assert.Contains(ticks, t => System.Text.RegularExpressions.Regex.IsMatch(t, @"^\d\d\.\d\d\.$"));
+
+        var history = string.Join("\n", details.QuerySelectorAll("ul.history li").Select(li => li.TextContent));
+        Assert.Contains("10 in einer Minute; der Schlüssel selbst funktioniert weiter", history, StringComparison.Ordinal);
+        Assert.Contains("ersetzt durch pleo_", history, StringComparison.Ordinal);
+        Assert.Contains("das alte Secret endet am ", history, StringComparison.Ordinal);
+        Assert.DoesNotContain("in a minute", history, StringComparison.Ordinal);
+        Assert.DoesNotContain("replaced by", history, StringComparison.Ordinal);
+
+        var settings = await client.GetDocumentAsync("/Settings");
+        var country = settings.QuerySelectorAll("dl.facts dt").First(dt => dt.TextContent.Trim() == Texts.Of("de")["Country"]).NextElementSibling!.TextContent.Trim();
+        Assert.Contains(country, new[] { "Dänemark", "Danmark" });
+        var english = await SignedInInAsync(DemoData.Bookkeeper, "en");
+        Assert.Contains((await english.GetDocumentAsync("/Settings")).QuerySelectorAll("dl.facts dd"), dd => dd.TextContent.Trim() == "Denmark");
+
+        var create = await client.GetDocumentAsync("/Settings/ApiKeys/Create");
+        var refused = await Html.ParseAsync(await client.SubmitAsync(create.Form(), ("Input.Name", "Zero\u200Bwidth"), ("Input.Expiration", "30"),
+            ("Input.AccessLevel", "Company"), ("Input.Scopes", "vendors:read")));
+        Assert.Equal(Texts.Of("de")["The name can't contain invisible characters such as {0}."].Replace("{0}", "U+200B", StringComparison.Ordinal),
+            refused.QuerySelector("#name-error")!.TextContent.Trim());
+    }
+
     [Fact]
     public async Task Delete_AsTheBookkeeperInDanish_SaysSoInDanishOnTheList()
     {
