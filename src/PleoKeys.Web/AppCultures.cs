@@ -32,9 +32,19 @@ public static class AppCultures
     /// <summary>The culture for a supported name (case-insensitive), or null.</summary>
     public static CultureInfo? Find(string? name) => name is not null && Cultures.TryGetValue(name, out var c) ? c : null;
 
-    /// <summary>The supported language a culture name stands for: itself or its nearest parent ("da-DK" is "da"); null for none.</summary>
+    /// <summary>
+    /// The supported language a culture name stands for: itself or its nearest parent ("da-DK" is "da"); null for none.
+    /// Norwegian is Bokmål whatever the browser calls it: browsers send the macrolanguage "no"/"no-NO" (BCP 47) and
+    /// Nynorsk "nn"/"nn-NO", and Bokmål is the written Norwegian the app has.
+    /// </summary>
     public static string? Match(string? name)
     {
+        var language = name?.Split('-', '_')[0];
+        if (string.Equals(language, "no", StringComparison.OrdinalIgnoreCase) || string.Equals(language, "nn", StringComparison.OrdinalIgnoreCase))
+        {
+            return Find("nb")?.Name;
+        }
+
         try
         {
             for (var culture = name is null ? null : CultureInfo.GetCultureInfo(name); culture is not null && culture.Name.Length > 0; culture = culture.Parent)
@@ -52,6 +62,14 @@ public static class AppCultures
 
         return null;
     }
+
+    /// <summary>The supported language the request's Accept-Language prefers most (q=0 entries refused, see <see cref="AcceptLanguageCultureProvider"/>), or null.</summary>
+    public static string? FromAcceptLanguage(HttpRequest request) =>
+        request.GetTypedHeaders().AcceptLanguage
+            .Where(l => (l.Quality ?? 1) > 0)
+            .OrderByDescending(l => l.Quality ?? 1) // A stable sort: equal weights keep the header's order.
+            .Select(l => Match(l.Value.Value))
+            .FirstOrDefault(c => c is not null);
 
     /// <summary>True when <paramref name="name"/> is exactly one of <see cref="Supported"/>.</summary>
     public static bool IsSupported(string? name) => name is not null && Supported.Contains(name, StringComparer.Ordinal);
@@ -127,7 +145,7 @@ public static class AppCultures
         [
             new UserLanguageCultureProvider(),
             new CookieRequestCultureProvider { CookieName = CookieName },
-            new AcceptLanguageHeaderRequestCultureProvider(),
+            new AcceptLanguageCultureProvider(),
         ];
     }
 
@@ -143,6 +161,17 @@ public static class AppCultures
         Secure = request.IsHttps,
         IsEssential = true,
     };
+}
+
+/// <summary>
+/// The browser's Accept-Language (RFC 9110 §12.5.4), matched with <see cref="AppCultures.Match"/>: the most preferred
+/// entry that names a supported language wins, in the header's order among equal weights; an entry with q=0 means
+/// "not this one" and is skipped (ASP.NET Core's own provider would still try it); "no"/"nn" mean Bokmål.
+/// </summary>
+public sealed class AcceptLanguageCultureProvider : RequestCultureProvider
+{
+    public override Task<ProviderCultureResult?> DetermineProviderCultureResult(HttpContext httpContext) =>
+        Task.FromResult(AppCultures.FromAcceptLanguage(httpContext.Request) is { } language ? new ProviderCultureResult(language) : null);
 }
 
 /// <summary>

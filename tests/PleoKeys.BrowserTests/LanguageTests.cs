@@ -108,6 +108,13 @@ public sealed class LanguageTests(BrowserFixture fixture, ITestOutputHelper outp
             await Expect(row).ToHaveCountAsync(0);
             Assert.Equal(HttpStatusCode.Unauthorized, await InstallationsMeStatusAsync(key));
 
+            // Testing the deleted key on the reveal page: refused, said in the page's words first; the API's own
+            // (English) problem detail follows in an element marked lang="en".
+            await Button(L(language, "Test key")).ClickAsync();
+            var result = Page.Locator(".test-result");
+            await Expect(result.Locator("span[lang=en]")).ToHaveCountAsync(1);
+            Assert.StartsWith(L(language, "The key was refused."), (await result.TextContentAsync())!.Trim(), StringComparison.Ordinal);
+
             // The sign-out, and the sign-in page after it, in the same language.
             await bookkeeper.GetByRole(AriaRole.Button, new() { Name = L(language, "Sign out"), Exact = true }).ClickAsync();
             await Expect(bookkeeper.GetByRole(AriaRole.Heading, new() { Name = L(language, "Sign in"), Exact = true })).ToBeVisibleAsync();

@@ -93,6 +93,53 @@ public sealed partial class LanguageChoiceTests(PleoKeysFactory factory) : IClas
         Assert.Equal("nb", Lang(await client.GetDocumentAsync("/Account/Login")));
     }
 
+    [Theory]
+    [InlineData("no-NO")]
+    [InlineData("no")]
+    [InlineData("nn-NO")]
+    [InlineData("nn")]
+    public async Task NorwegianFromTheBrowser_NoOrNynorsk_IsBokmal(string header)
+    {
+        var client = factory.NewClient();
+        client.DefaultRequestHeaders.AcceptLanguage.ParseAdd(header + ", en;q=0.5");
+        var login = await client.GetDocumentAsync("/Account/Login");
+        Assert.Equal("nb", Lang(login));
+        Assert.Equal("nb", AppCultures.Match(header));
+    }
+
+    [Fact]
+    public async Task AcceptLanguage_QZero_IsRefused_NotMatched()
+    {
+        var client = factory.NewClient();
+        client.DefaultRequestHeaders.AcceptLanguage.ParseAdd("da;q=0, de");
+        Assert.Equal("de", Lang(await client.GetDocumentAsync("/Account/Login")));
+
+        // Only refusals: English, not the refused language.
+        var refusing = factory.NewClient();
+        refusing.DefaultRequestHeaders.AcceptLanguage.ParseAdd("da;q=0, sv;q=0");
+        Assert.Equal("en", Lang(await refusing.GetDocumentAsync("/Account/Login")));
+    }
+
+    [Fact]
+    public async Task BackToTheBrowsersLanguage_ConfirmsInIt_SkippingQZero()
+    {
+        var client = await factory.SignedInClientAsync(DemoData.Employee);
+        // The browser refuses Danish and asks for nothing else: English, the message too.
+        client.DefaultRequestHeaders.AcceptLanguage.ParseAdd("da;q=0");
+        try
+        {
+            await ChooseAsync(client, "sv");
+            var saved = await ChooseAsync(client, ProfileChoice.Browser);
+            var profile = await client.GetDocumentAsync(saved.Headers.Location!.OriginalString);
+            Assert.Equal("en", Lang(profile));
+            Assert.Equal("Pages are now shown in your browser's language.", profile.QuerySelector("[role=status]")!.TextContent.Trim());
+        }
+        finally
+        {
+            await ChooseAsync(client, ProfileChoice.Browser);
+        }
+    }
+
     [Fact]
     public async Task UsersChoice_BeatsAcceptLanguage()
     {

@@ -45,6 +45,46 @@ public sealed class LanguagePagesTests(LanguageFactory factory) : IClassFixture<
         }
     }
 
+    /// <summary>
+    /// A reviewer's kinds of wording, checked over every text of a language (not only the examples found): German
+    /// says "Secret" for a key's secret as the rest of the app does, Swedish and Norwegian spell their own word for
+    /// time zone, the Nordic texts say "du" to the reader and never the plural "you", and no text says "scopes" where
+    /// the pages say permissions.
+    /// </summary>
+    [Theory]
+    [InlineData("de", "Geheimnis")]
+    [InlineData("de", " Scopes")]
+    [InlineData("de", "Abzeichen")]
+    [InlineData("de", "Der Name stapelt")]
+    [InlineData("sv", "tidszone")]
+    [InlineData("nb", "tidszone")]
+    [InlineData("da", "jeres")]
+    [InlineData("sv", " era ")]
+    [InlineData("nb", "deres egne")]
+    [InlineData("nb", "administratorene deres")]
+    [InlineData("da", "scopes")]
+    [InlineData("sv", "scopes")]
+    [InlineData("nb", "scopene")]
+    [InlineData("da", "længere forbinde")]
+    [InlineData("sv", "jobbmejl")]
+    [InlineData("da", "indsættelse")]
+    public void Resources_AvoidWordingTheReviewFound(string language, string wording)
+    {
+        var found = Texts.Of(language).Where(e => e.Value.Contains(wording, StringComparison.Ordinal)).Select(e => e.Value).ToList();
+        Assert.True(found.Count == 0, $"{language} says “{wording}”: {string.Join(" | ", found)}");
+    }
+
+    [Theory]
+    [InlineData("sv", "stopped working at the end of {0} ({1} time), {2}", "slutade fungera vid slutet av {0} (tidszon {1}), {2}")]
+    [InlineData("nb", "works through {0} ({1} time) and stops at {2}", "virker til og med {0} (tidssone {1}) og stopper {2}")]
+    [InlineData("nb", "This key replaces <code>{0}</code>, whose old secret keeps working until {1}.", "Denne nøkkelen erstatter <code>{0}</code>. Den gamle hemmeligheten virker til {1}.")]
+    [InlineData("de", "Created by {0} from {1}", "Erstellt von {0} (von {1} aus)")]
+    [InlineData("de", "IP allowlist set to {0} by {1}", "IP-Zulassungsliste von {1} auf {0} gesetzt")]
+    [InlineData("da", " and {0} more", " og {0} flere")]
+    [InlineData("sv", "Expired", "Utgången")]
+    [InlineData("da", "Someone reported the API key “{0}” ({1}) of {2} as exposed, on {3}.", "Nogen meldte API-nøglen “{0}” ({1}) i {2} som lækket den {3}.")]
+    public void Resources_ReviewedTexts(string language, string key, string expected) => Assert.Equal(expected, Texts.Of(language)[key]);
+
     /// <summary>The pages an Admin opens, in the order a new user meets them (the key's pages on a key made for the purpose).</summary>
     private static async Task<List<(string Url, IHtmlDocument Page)>> AdminPagesAsync(HttpClient client)
     {
@@ -186,6 +226,64 @@ public sealed class LanguagePagesTests(LanguageFactory factory) : IClassFixture<
             "„nonsense“ ist keine IPv4- oder IPv6-Adresse und kein CIDR-Bereich wie 203.0.113.0/24.", second.QuerySelector("#allowlist-error")!.TextContent.Trim());
     }
 
+    /// <summary>
+    /// Values on a German page are German too: a key's counts with German digit grouping (12.345), the chart's axis
+    /// days without the English "MM-dd", the history's roll and failed-authentication details in German (the audit
+    /// rows hold English records), the company's country by name rather than its code, and a key name's invisible
+    /// character by code point without its English Unicode name.
+    /// </summary>
+    [Fact]
+    public async Task Values_OnAGermanPage_AreGerman()
+    {
+        var client = await SignedInInAsync(DemoData.Admin, "de");
+        var name = PageHelpers.UniqueName("Werte");
+        await client.CreateKeyAsync(name);
+        var row = await factory.KeyRowByNameAsync(name);
+        var now = factory.Time.GetUtcNow().UtcDateTime;
+        await factory.WithDbAsync(db =>
+        {
+            db.KeyUsageHours.Add(new KeyUsageHour { ApiKeyId = row.Id, HourUtc = now.AddHours(-1).Date.AddHours(now.AddHours(-1).Hour), Endpoint = "GET /v1/vendors",
+                EndpointGroup = "vendors", Scope = "vendors:read", Requests = 12345 });
+            db.KeyUsageAddresses.Add(new KeyUsageAddress { ApiKeyId = row.Id, Address = "192.0.2.77", FirstSeenUtc = now.AddHours(-1), LastSeenUtc = now.AddHours(-1), Requests = 12345 });
+            // The row AuthFailureAudit writes on a burst of failed authentications.
+            db.AuditEvents.Add(new AuditEvent { AtUtc = now, Action = AuditActions.KeyAuthFailures, IpAddress = "198.51.100.9", CompanyId = row.CompanyId, ApiKeyId = row.Id,
+                KeyFingerprint = row.Fingerprint, Detail = "10 in a minute; the key itself keeps working, the failing clients are throttled" });
+            return db.SaveChangesAsync();
+        });
+
+        // A real roll writes the roll's audit row.
+        var rollForm = await client.GetDocumentAsync($"/Settings/ApiKeys/Roll/{row.Id}");
+        var rolled = await client.SubmitAsync(rollForm.Form("main form"), ("Input.Grace", "1h"));
+        Assert.Equal(HttpStatusCode.Redirect, rolled.StatusCode);
+
+        var details = await client.GetDocumentAsync($"/Settings/ApiKeys/Details/{row.Id}");
+        AssertIn("de", "/Settings/ApiKeys/Details (values)", details);
+        var text = details.QuerySelector("main")!.TextContent;
+        Assert.DoesNotContain("12345", text, StringComparison.Ordinal);
+        Assert.Contains("12.345", text, StringComparison.Ordinal);
+        var ticks = details.QuerySelectorAll("text.usage-tick").Select(e => e.TextContent.Trim()).ToList();
+        Assert.Contains(ticks, t => System.Text.RegularExpressions.Regex.IsMatch(t, @"^\d\d\.\d\d\.$"));
+
+        var history = string.Join("\n", details.QuerySelectorAll("ul.history li").Select(li => li.TextContent));
+        Assert.Contains("10 in einer Minute; der Schlüssel selbst funktioniert weiter", history, StringComparison.Ordinal);
+        Assert.Contains("ersetzt durch pleo_", history, StringComparison.Ordinal);
+        Assert.Contains("das alte Secret endet am ", history, StringComparison.Ordinal);
+        Assert.DoesNotContain("in a minute", history, StringComparison.Ordinal);
+        Assert.DoesNotContain("replaced by", history, StringComparison.Ordinal);
+
+        var settings = await client.GetDocumentAsync("/Settings");
+        var country = settings.QuerySelectorAll("dl.facts dt").First(dt => dt.TextContent.Trim() == Texts.Of("de")["Country"]).NextElementSibling!.TextContent.Trim();
+        Assert.True(country is "Dänemark" or "Danmark", $"The country is “{country}”.");
+        var english = await SignedInInAsync(DemoData.Bookkeeper, "en");
+        Assert.Contains((await english.GetDocumentAsync("/Settings")).QuerySelectorAll("dl.facts dd"), dd => dd.TextContent.Trim() == "Denmark");
+
+        var create = await client.GetDocumentAsync("/Settings/ApiKeys/Create");
+        var refused = await Html.ParseAsync(await client.SubmitAsync(create.Form(), ("Input.Name", "Zero\u200Bwidth"), ("Input.Expiration", "30"),
+            ("Input.AccessLevel", "Company"), ("Input.Scopes", "vendors:read")));
+        Assert.Equal(Texts.Of("de")["The name can't contain invisible characters such as {0}."].Replace("{0}", "U+200B", StringComparison.Ordinal),
+            refused.QuerySelector("#name-error")!.TextContent.Trim());
+    }
+
     [Fact]
     public async Task Delete_AsTheBookkeeperInDanish_SaysSoInDanishOnTheList()
     {
@@ -199,7 +297,7 @@ public sealed class LanguagePagesTests(LanguageFactory factory) : IClassFixture<
         var deleted = await bookkeeper.SubmitAsync(confirm.Form("main form[method=post]"));
         Assert.Equal(HttpStatusCode.Redirect, deleted.StatusCode);
         var list = await bookkeeper.GetDocumentAsync(deleted.Headers.Location!.OriginalString);
-        Assert.Equal($"API-nøglen “{name}” blev slettet. Integrationer, der bruger den, kan ikke længere forbinde.",
+        Assert.Equal($"API-nøglen “{name}” blev slettet. Integrationer, der bruger den, kan ikke længere oprette forbindelse.",
             list.QuerySelector("[role=status]")!.TextContent.Trim());
         AssertIn("da", "/Settings/ApiKeys (after delete)", list);
     }

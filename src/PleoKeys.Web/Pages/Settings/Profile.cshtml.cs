@@ -85,8 +85,7 @@ public class ProfileModel(UserManager<AppUser> users, IStringLocalizer<SharedRes
         }
 
         // Said in the language just chosen, which the next page is shown in.
-        var next = user.Language ?? Request.GetTypedHeaders().AcceptLanguage.OrderByDescending(l => l.Quality ?? 1)
-            .Select(l => AppCultures.Match(l.Value.Value)).FirstOrDefault(c => c is not null);
+        var next = user.Language ?? AppCultures.FromAcceptLanguage(Request);
         StatusMessage = AppCultures.With(next,
             () => user.Language is null ? t["Pages are now shown in your browser's language."].Value : t["Pages are now shown in {0}.", System.Globalization.CultureInfo.GetCultureInfo(user.Language).NativeName].Value);
         return RedirectToPage();

@@ -66,7 +66,16 @@
                         .replace("{1}", (words.textReachId || (reveal.getAttribute("data-reach-kind") + " ID {0}")).replace("{0}", id));
                 } else {
                     result.className = "test-result bad";
-                    result.textContent = r.body.detail || r.body.title || words.textRefused || "The key was refused.";
+                    // The page's own words first; the API's problem detail after them, marked as the English it is.
+                    result.textContent = words.textRefused || "The key was refused.";
+                    var detail = r.body.detail || r.body.title;
+                    if (detail) {
+                        var english = document.createElement("span");
+                        english.className = "test-detail";
+                        english.lang = "en";
+                        english.textContent = detail;
+                        result.append(" ", english);
+                    }
                 }
             }).catch(function () {
                 result.className = "test-result bad";

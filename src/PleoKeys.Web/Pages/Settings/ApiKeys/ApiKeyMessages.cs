@@ -33,13 +33,26 @@ public static partial class ApiKeyMessages
         {
             if (pattern.Match(message) is { Success: true } m)
             {
-                var values = Enumerable.Range(0, 3).TakeWhile(i => m.Groups["p" + i].Success).Select(i => (object)m.Groups["p" + i].Value).ToArray();
+                var character = key.StartsWith("The name can't contain", StringComparison.Ordinal);
+                var values = Enumerable.Range(0, 3).TakeWhile(i => m.Groups["p" + i].Success)
+                    .Select(i => (object)(character ? InLanguage(m.Groups["p" + i].Value) : m.Groups["p" + i].Value)).ToArray();
                 return t[key, values];
             }
         }
 
         return t[message] is { ResourceNotFound: false } found ? found.Value : message;
     }
+
+    /// <summary>
+    /// A character named in a name's problem, as the page's language can show it: KeyName describes a character by
+    /// its code point and its English Unicode name ("U+200B (zero width space)"); in another language only the code
+    /// point is said, which needs no words.
+    /// </summary>
+    private static string InLanguage(string value) =>
+        System.Globalization.CultureInfo.CurrentUICulture.TwoLetterISOLanguageName == "en" ? value : CodePointWithName().Replace(value, "$1");
+
+    [GeneratedRegex(@"^(U\+[0-9A-F]{4,6}) \(.*$", RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex CodePointWithName();
 
     /// <summary>The English text as a pattern: each {n} a group p{n} (a repeated one must repeat its value).</summary>
     private static Regex PatternOf(string english)

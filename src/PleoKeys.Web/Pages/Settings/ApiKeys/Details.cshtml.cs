@@ -8,7 +8,7 @@ using PleoKeys.Web.Data;
 
 namespace PleoKeys.Web.Pages.Settings.ApiKeys;
 
-public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider time, FormTickets tickets, KeyRevocation revocation,
+public partial class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider time, FormTickets tickets, KeyRevocation revocation,
     Microsoft.Extensions.Localization.IStringLocalizer<SharedResource> t) : PageModel
 {
     public const string AllowlistFormName = "key-allowlist";
@@ -212,8 +212,8 @@ public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider 
         {
             // The audit row's detail is a record (English, like the API's words); the sentence around it is the reader's language.
             AuditActions.KeyCreated => t["Created by {0} from {1}", KeyName.Isolate(e.ActorName), e.IpAddress ?? ""],
-            AuditActions.KeyAuthFailures => t["Failed authentications: {0} (from {1})", e.Detail ?? "", e.IpAddress ?? ""],
-            AuditActions.KeyRolled => t["Rolled by {0} from {1}: {2}", KeyName.Isolate(e.ActorName), e.IpAddress ?? "", e.Detail ?? ""],
+            AuditActions.KeyAuthFailures => t["Failed authentications: {0} (from {1})", FailuresDetail(e.Detail), e.IpAddress ?? ""],
+            AuditActions.KeyRolled => t["Rolled by {0} from {1}: {2}", KeyName.Isolate(e.ActorName), e.IpAddress ?? "", RolledDetail(e.Detail)],
             AuditActions.KeySecretEnded => t["The old secret stopped working"],
             AuditActions.KeyReportedExposed => t["Revoked: reported as exposed (report from {0})", e.IpAddress ?? ""],
             AuditActions.KeyAllowlistChanged => t["IP allowlist set to {0} by {1}", e.Detail == "any address" ? t["any address (in a sentence)"] : e.Detail ?? "", KeyName.Isolate(e.ActorName)],
@@ -223,6 +223,32 @@ public class DetailsModel(AppDbContext db, CurrentCompany current, TimeProvider 
         await LoadUsageAsync(key);
         return true;
     }
+
+    /// <summary>
+    /// A roll's audit detail (Roll.cshtml.cs writes <c>"name" replaced by pleo_…; the old secret stops yyyy-MM-dd HH:mm:ss UTC</c>)
+    /// said again in the reader's language, the time in the company's zone; a detail in another shape (an older row) as it is.
+    /// Rows written from a Danish page before the roll wrote invariant times have "10.00.00" for the time.
+    /// </summary>
+    private string RolledDetail(string? detail) =>
+        detail is not null && RolledPattern().Match(detail) is { Success: true } m
+            && DateTime.TryParseExact(m.Groups["at"].Value.Replace('.', ':'), "yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var stops)
+            ? t["replaced by {0}; the old secret stops at {1}", m.Groups["fingerprint"].Value, Show.Minute(Local(stops))]
+            : detail ?? "";
+
+    /// <summary>A burst of failed authentications (AuthFailureAudit writes <c>N in a minute; the key itself keeps working, …</c>) in the reader's language.</summary>
+    private string FailuresDetail(string? detail) =>
+        detail is not null && FailuresPattern().Match(detail) is { Success: true } m
+            ? t["{0} in a minute; the key itself keeps working, the failing clients are throttled", m.Groups["count"].Value]
+            : detail ?? "";
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^"".*"" replaced by (?<fingerprint>[^\s;]+); the old secret stops (?<at>\d{4}-\d{2}-\d{2} \d{2}[:.]\d{2}[:.]\d{2}) UTC$",
+        System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex RolledPattern();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?<count>\d+) in a minute; the key itself keeps working, the failing clients are throttled$",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex FailuresPattern();
 
     private async Task LoadUsageAsync(ApiKey key)
     {

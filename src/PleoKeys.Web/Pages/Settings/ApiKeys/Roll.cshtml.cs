@@ -289,9 +289,12 @@ public class RollModel(
             db.ApiKeys.Add(row);
             db.KeyReveals.Add(reveals.Create(row.Id, View.UserId, SessionStamp, secret.Key));
             db.AuditEvents.Add(Audit(AuditActions.KeyCreated, row.Id, row.Fingerprint,
-                $"{row.AccessLevel} key \"{row.Name}\" with {row.Scopes}, expires {expiresOn:yyyy-MM-dd}; replaces {key.Fingerprint}"));
+                string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{row.AccessLevel} key \"{row.Name}\" with {row.Scopes}, expires {expiresOn:yyyy-MM-dd}; replaces {key.Fingerprint}")));
             db.AuditEvents.Add(Audit(AuditActions.KeyRolled, key.Id, key.Fingerprint,
-                $"\"{key.Name}\" replaced by {row.Fingerprint}; the old secret stops {stops:yyyy-MM-dd HH:mm:ss} UTC"));
+                // A record, not a sentence: the invariant culture (a Danish request would write the time 10.00.00).
+                string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"\"{key.Name}\" replaced by {row.Fingerprint}; the old secret stops {stops:yyyy-MM-dd HH:mm:ss} UTC")));
             if (endsNow)
             {
                 db.AuditEvents.Add(RolledSecretEnds.SecretEnded(key.Id, key.Fingerprint, key.CompanyId, now, $"\"{key.Name}\": rolled with no grace period"));
