@@ -9,9 +9,10 @@ public sealed class EfKeyStore(IServiceScopeFactory scopes) : IKeyStore
     /// <summary>
     /// The lookup of every key this instance has not read yet, the one query of a verification (after a restart,
     /// each active key's first call runs it). Compiled once (EF Core's compiled queries), so a call skips building
-    /// and matching the LINQ expression.
+    /// and matching the LINQ expression. One per store, not static: a compiled query serves one EF Core model, and one
+    /// process may host apps on different providers (the tests do).
     /// </summary>
-    private static readonly Func<AppDbContext, string, CancellationToken, Task<KeyRow?>> FindRow =
+    private readonly Func<AppDbContext, string, CancellationToken, Task<KeyRow?>> _findRow =
         EF.CompileAsyncQuery((AppDbContext db, string keyId, CancellationToken ct) => db.ApiKeys.AsNoTracking()
             .Where(k => k.KeyId == keyId)
             .Select(k => new KeyRow(
@@ -31,7 +32,7 @@ public sealed class EfKeyStore(IServiceScopeFactory scopes) : IKeyStore
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var row = await FindRow(db, keyId, ct);
+        var row = await _findRow(db, keyId, ct);
         return row is null
             ? null
             : new KeySnapshot(row.Id, row.KeyId, row.SecretHash, row.Last4, row.Environment, row.AccessLevel, row.CompanyId,
