@@ -178,13 +178,13 @@ public sealed class AcceptLanguageCultureProvider : RequestCultureProvider
 /// The signed-in user's stored language (<see cref="Data.AppUser.Language"/>), read from the user row on every page
 /// request, so a choice made on one instance holds on every other from the next request. The row is the one the
 /// security stamp check has just loaded into the request's DbContext (UserManager finds it there without a query).
-/// Runs after authentication (see Program.cs); the API is left alone (its problem details are English).
+/// Runs after authentication, on pages only (Program.cs: the API answers in English).
 /// </summary>
 public sealed class UserLanguageCultureProvider : RequestCultureProvider
 {
     public override async Task<ProviderCultureResult?> DetermineProviderCultureResult(HttpContext httpContext)
     {
-        if (httpContext.User.Identity?.IsAuthenticated != true || Api.PleoApi.IsApiPath(httpContext.Request.Path)
+        if (httpContext.User.Identity?.IsAuthenticated != true
             || httpContext.User.FindFirstValue(ClaimTypes.NameIdentifier) is not { } userId)
         {
             return null;
