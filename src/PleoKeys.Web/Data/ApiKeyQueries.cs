@@ -36,6 +36,15 @@ public static class ApiKeyQueries
             keys.Where(k => k.OrganisationId == organisationId && k.AccessLevel == AccessLevel.Organisation && k.DeletedAtUtc == null));
     }
 
+    /// <summary>
+    /// The company's keys whose secret works at <paramref name="now"/> (UTC): not deleted, not expired, and not a rolled
+    /// secret past its grace period. What <c>PleoKeys:MaxActiveKeysPerCompany</c> counts, on Create and on a roll with a
+    /// grace period. The (CompanyId, DeletedAtUtc, ExpiresAtUtc, SecretStopsAtUtc) index answers the count alone.
+    /// </summary>
+    public static IQueryable<ApiKey> WorkingIn(this IQueryable<ApiKey> keys, Guid companyId, DateTime now) =>
+        keys.Where(k => k.CompanyId == companyId && k.DeletedAtUtc == null && k.ExpiresAtUtc > now
+            && (k.SecretStopsAtUtc == null || k.SecretStopsAtUtc > now));
+
     /// <summary>Organisation keys can be deleted only by organisation-level Admins and Bookkeepers.</summary>
     public static bool CanDelete(this CompanyView view, AccessLevel level) =>
         view.CanManageKeys && (level == AccessLevel.Company || view.ManagesOrganisation);

@@ -141,6 +141,9 @@ public class AppDbContext(DbContextOptions options) : IdentityDbContext<AppUser>
             // The list reads "keys of this company, plus organisation keys of its organisation", newest first.
             e.HasIndex(k => new { k.CompanyId, k.CreatedAtUtc });
             e.HasIndex(k => new { k.OrganisationId, k.AccessLevel, k.CreatedAtUtc });
+            // Creating and rolling count the company's working keys (PleoKeys:MaxActiveKeysPerCompany), twice a creation:
+            // from this index alone, without reading the rows (10,000 keys: about 1 ms a count instead of 7 on SQLite).
+            e.HasIndex(k => new { k.CompanyId, k.DeletedAtUtc, k.ExpiresAtUtc, k.SecretStopsAtUtc });
             // Every instance polls "keys changed since …" (KeyChangePoller), the fallback to LISTEN/NOTIFY on
             // PostgreSQL and the only way a change made by another process (the operator command) reaches SQLite.
             e.HasIndex(k => k.ChangedAtUtc);

@@ -349,6 +349,8 @@ namespace PleoKeys.Web.Data.Migrations.Postgres
 
                     b.HasIndex("OrganisationId", "AccessLevel", "CreatedAtUtc");
 
+                    b.HasIndex("CompanyId", "DeletedAtUtc", "ExpiresAtUtc", "SecretStopsAtUtc");
+
                     b.ToTable("ApiKeys");
                 });
 

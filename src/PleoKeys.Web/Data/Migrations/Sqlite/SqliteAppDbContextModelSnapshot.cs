@@ -338,6 +338,8 @@ namespace PleoKeys.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("OrganisationId", "AccessLevel", "CreatedAtUtc");
 
+                    b.HasIndex("CompanyId", "DeletedAtUtc", "ExpiresAtUtc", "SecretStopsAtUtc");
+
                     b.ToTable("ApiKeys");
                 });
 

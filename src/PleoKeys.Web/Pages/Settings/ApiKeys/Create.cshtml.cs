@@ -242,8 +242,7 @@ public class CreateModel(
     private async Task<bool> AtMaxActiveKeysAsync(DateTime now)
     {
         // A rolled key counts until its grace period ends.
-        var active = await db.ApiKeys.CountAsync(k => k.CompanyId == View.Company.Id && k.DeletedAtUtc == null && k.ExpiresAtUtc > now
-            && (k.SecretStopsAtUtc == null || k.SecretStopsAtUtc > now));
+        var active = await db.ApiKeys.WorkingIn(View.Company.Id, now).CountAsync();
         if (active < options.Value.MaxActiveKeysPerCompany)
         {
             return false;

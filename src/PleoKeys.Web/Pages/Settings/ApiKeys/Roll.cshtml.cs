@@ -221,8 +221,7 @@ public class RollModel(
         // as Create; a roll whose old secret stops now swaps one working secret for another.
         if (stops > now)
         {
-            var working = await db.ApiKeys.CountAsync(k => k.CompanyId == key.CompanyId && k.DeletedAtUtc == null && k.ExpiresAtUtc > now
-                && (k.SecretStopsAtUtc == null || k.SecretStopsAtUtc > now));
+            var working = await db.ApiKeys.WorkingIn(key.CompanyId, now).CountAsync();
             if (working >= options.Value.MaxActiveKeysPerCompany)
             {
                 ModelState.AddModelError("", t["{0} has {1} active API keys, the most it can have. Choose “{2}” so the old secret stops as the new one starts, or delete keys that are no longer used.",
