@@ -89,6 +89,38 @@ public sealed class MaxActiveKeysTests(MaxActiveKeysFactory factory) : IClassFix
     }
 }
 
+/// <summary>A roll with a grace period adds a working secret until the grace ends, so it counts against the same maximum.</summary>
+public sealed class MaxActiveKeysRollTests(MaxActiveKeysFactory factory) : IClassFixture<MaxActiveKeysFactory>
+{
+    [Fact]
+    public async Task Roll_AtTheCompanysMaximum_WithAGracePeriodIsRefused_AndRollingNowIsNot()
+    {
+        var admin = await factory.SignedInClientAsync(DemoData.FjordAdmin);
+        await factory.WithDbAsync(db => db.Companies.Where(c => c.Id == DemoData.FjordBikesAsId)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ApiKeyAccess, true)));
+        var now = factory.Time.GetUtcNow().UtcDateTime;
+        var active = await factory.WithDbAsync(db => db.ApiKeys.WorkingIn(DemoData.FjordBikesAsId, now).CountAsync());
+        for (var i = active; i < MaxActiveKeysFactory.MaxActive; i++)
+        {
+            await admin.CreateKeyAsync($"Fjord roll {i}");
+        }
+
+        var row = await factory.KeyRowByNameAsync($"Fjord roll {MaxActiveKeysFactory.MaxActive - 1}");
+        var withGrace = await admin.SubmitAsync((await admin.GetDocumentAsync($"/Settings/ApiKeys/Roll/{row.Id}")).Form("main form"), ("Input.Grace", "24h"));
+
+        Assert.Equal(HttpStatusCode.Conflict, withGrace.StatusCode);
+        Assert.Equal($"Fjord Bikes AS has {MaxActiveKeysFactory.MaxActive} active API keys, the most it can have. Choose “Now” so the old secret stops as the new one starts, or delete keys that are no longer used.",
+            (await Html.ParseAsync(withGrace)).QuerySelector("main [role=alert] .validation-summary-errors li, main [role=alert] li").Text());
+        Assert.Null((await factory.KeyRowByNameAsync(row.Name)).RolledAtUtc);
+
+        // The old secret stops as the new one starts: one working secret for another, and the company stays at its maximum.
+        var rollingNow = await admin.SubmitAsync((await admin.GetDocumentAsync($"/Settings/ApiKeys/Roll/{row.Id}")).Form("main form"), ("Input.Grace", "now"));
+        Assert.Equal(HttpStatusCode.Redirect, rollingNow.StatusCode);
+        Assert.Equal(MaxActiveKeysFactory.MaxActive, await factory.WithDbAsync(db => db.ApiKeys.WorkingIn(DemoData.FjordBikesAsId, now.AddSeconds(1)).CountAsync()));
+        Assert.Equal(HttpStatusCode.Conflict, (await admin.PostCreateFormAsync("Still full")).StatusCode);
+    }
+}
+
 public sealed class BCryptGateTests(SlowBCryptFactory factory) : IClassFixture<SlowBCryptFactory>
 {
     [Fact]
