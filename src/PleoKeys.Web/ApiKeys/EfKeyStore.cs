@@ -94,7 +94,10 @@ public static class KeyLookupWarmUp
                     var scope = services.CreateAsyncScope();
                     rented.Add(scope);
                     var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-                    keyId = await db.ApiKeys.OrderByDescending(k => k.CreatedAtUtc).Select(k => k.KeyId).FirstOrDefaultAsync(ct);
+                    // The newest key once (no index orders all keys by creation); then one indexed read per context.
+                    keyId ??= await db.ApiKeys.OrderByDescending(k => k.CreatedAtUtc).Select(k => k.KeyId).FirstOrDefaultAsync(ct)
+                        ?? ApiKeyFormat.NewKeyId();
+                    await db.ApiKeys.AnyAsync(k => k.KeyId == keyId, ct);
                 }
             }
             finally

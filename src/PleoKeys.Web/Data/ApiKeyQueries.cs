@@ -39,7 +39,7 @@ public static class ApiKeyQueries
     /// <summary>
     /// The company's keys whose secret works at <paramref name="now"/> (UTC): not deleted, not expired, and not a rolled
     /// secret past its grace period. What <c>PleoKeys:MaxActiveKeysPerCompany</c> counts, on Create and on a roll with a
-    /// grace period. The (CompanyId, DeletedAtUtc, ExpiresAtUtc, SecretStopsAtUtc) index answers the count alone.
+    /// grace period. The (CompanyId, DeletedAtUtc, ExpiresAtUtc, SecretStopsAtUtc) index answers the count (on SQLite without reading a row).
     /// </summary>
     public static IQueryable<ApiKey> WorkingIn(this IQueryable<ApiKey> keys, Guid companyId, DateTime now) =>
         keys.Where(k => k.CompanyId == companyId && k.DeletedAtUtc == null && k.ExpiresAtUtc > now
