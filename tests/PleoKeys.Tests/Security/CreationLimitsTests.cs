@@ -51,16 +51,8 @@ public sealed class MaxActiveKeysTests(MaxActiveKeysFactory factory) : IClassFix
     [Fact]
     public async Task Create_AtTheCompanysMaximumOfActiveKeys_IsRefused_UntilAKeyIsDeletedOrExpires()
     {
-        var admin = await factory.SignedInClientAsync(DemoData.FjordAdmin);
-        await factory.WithDbAsync(db => db.Companies.Where(c => c.Id == DemoData.FjordBikesAsId)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ApiKeyAccess, true)));
+        var (admin, active) = await factory.FillFjordBikesAsync("Fjord key");
         var now = factory.Time.GetUtcNow().UtcDateTime;
-        var active = await factory.WithDbAsync(db => db.ApiKeys.CountAsync(k => k.CompanyId == DemoData.FjordBikesAsId && k.DeletedAtUtc == null && k.ExpiresAtUtc > now));
-        Assert.True(active < MaxActiveKeysFactory.MaxActive, "the demo company already has the most keys");
-        for (var i = active; i < MaxActiveKeysFactory.MaxActive; i++)
-        {
-            await admin.CreateKeyAsync($"Fjord key {i}");
-        }
 
         var refused = await admin.PostCreateFormAsync("One too many");
 
@@ -95,17 +87,8 @@ public sealed class MaxActiveKeysRollTests(MaxActiveKeysFactory factory) : IClas
     [Fact]
     public async Task Roll_AtTheCompanysMaximum_WithAGracePeriodIsRefused_AndRollingNowIsNot()
     {
-        var admin = await factory.SignedInClientAsync(DemoData.FjordAdmin);
-        await factory.WithDbAsync(db => db.Companies.Where(c => c.Id == DemoData.FjordBikesAsId)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ApiKeyAccess, true)));
+        var (admin, _) = await factory.FillFjordBikesAsync("Fjord roll");
         var now = factory.Time.GetUtcNow().UtcDateTime;
-        var active = await factory.WithDbAsync(db => db.ApiKeys.CountAsync(k => k.CompanyId == DemoData.FjordBikesAsId && k.DeletedAtUtc == null
-            && k.ExpiresAtUtc > now && (k.SecretStopsAtUtc == null || k.SecretStopsAtUtc > now)));
-        Assert.True(active < MaxActiveKeysFactory.MaxActive, "the demo company already has the most keys");
-        for (var i = active; i < MaxActiveKeysFactory.MaxActive; i++)
-        {
-            await admin.CreateKeyAsync($"Fjord roll {i}");
-        }
 
         var row = await factory.KeyRowByNameAsync($"Fjord roll {MaxActiveKeysFactory.MaxActive - 1}");
         var withGrace = await admin.SubmitAsync((await admin.GetDocumentAsync($"/Settings/ApiKeys/Roll/{row.Id}")).Form("main form"), ("Input.Grace", "24h"));
@@ -162,6 +145,28 @@ public sealed class CreationRateFactory : PleoKeysFactory
 public sealed class MaxActiveKeysFactory : PleoKeysFactory
 {
     public const int MaxActive = 5;
+
+    /// <summary>
+    /// Opens Fjord Bikes' API access and creates keys named "{prefix} {n}" through the form until it has
+    /// <see cref="MaxActive"/> working keys; returns its Admin's client and how many it had before.
+    /// </summary>
+    public async Task<(HttpClient Admin, int Before)> FillFjordBikesAsync(string prefix)
+    {
+        var admin = await this.SignedInClientAsync(DemoData.FjordAdmin);
+        await WithDbAsync(db => db.Companies.Where(c => c.Id == DemoData.FjordBikesAsId)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ApiKeyAccess, true)));
+        var now = Time.GetUtcNow().UtcDateTime;
+        // Written out, not ApiKeyQueries.WorkingIn, which these tests check.
+        var active = await WithDbAsync(db => db.ApiKeys.CountAsync(k => k.CompanyId == DemoData.FjordBikesAsId && k.DeletedAtUtc == null
+            && k.ExpiresAtUtc > now && (k.SecretStopsAtUtc == null || k.SecretStopsAtUtc > now)));
+        Assert.True(active < MaxActive, "the demo company already has the most keys");
+        for (var i = active; i < MaxActive; i++)
+        {
+            await admin.CreateKeyAsync($"{prefix} {i}");
+        }
+
+        return (admin, active);
+    }
 
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
