@@ -131,16 +131,15 @@ builder.Services.AddSignInRateLimiting();
 builder.Services.AddPleoOpenApi();
 
 builder.Services.AddScoped<CurrentCompany>();
-// Every API policy carries the key's IP allowlist (AllowedNetworksRequirement): a call from elsewhere gets 403.
+// Every /v1 and /v2 endpoint carries AnyKeyPolicy: an authenticated key, called from inside its IP allowlist
+// (AllowedNetworksRequirement; from elsewhere, 403). A scoped endpoint adds its scope policy, which holds only the
+// scope claim: the framework combines the two per endpoint, so each requirement runs once a call.
 var authorization = builder.Services.AddAuthorizationBuilder()
     .AddPolicy(ManageApiKeysRequirement.Policy, p => p.RequireAuthenticatedUser().AddRequirements(new ManageApiKeysRequirement()))
     .AddPolicy(PleoApi.AnyKeyPolicy, p => p.RequireAuthenticatedUser().AddRequirements(AllowedNetworksRequirement.Instance));
 foreach (var scope in Scopes.All)
 {
-    authorization.AddPolicy(PleoApi.ScopePolicy(scope.Value), p => p
-        .RequireAuthenticatedUser()
-        .RequireClaim(ApiKeyDefaults.ScopeClaim, scope.Value)
-        .AddRequirements(AllowedNetworksRequirement.Instance));
+    authorization.AddPolicy(PleoApi.ScopePolicy(scope.Value), p => p.RequireClaim(ApiKeyDefaults.ScopeClaim, scope.Value));
 }
 
 builder.Services.AddRazorPages(o =>

@@ -12,7 +12,7 @@ namespace PleoKeys.Web.Api;
 public sealed record KeyReach(Guid KeyRowId, AccessLevel AccessLevel, Guid CompanyId, Guid OrganisationId)
 {
     public static KeyReach Of(ClaimsPrincipal user) => new(
-        Guid.Parse(user.FindFirstValue(ApiKeyDefaults.KeyRowIdClaim)!),
+        Guid.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)!),
         Enum.Parse<AccessLevel>(user.FindFirstValue(ApiKeyDefaults.AccessLevelClaim)!),
         Guid.Parse(user.FindFirstValue(ApiKeyDefaults.CompanyClaim)!),
         Guid.Parse(user.FindFirstValue(ApiKeyDefaults.OrganisationClaim)!));

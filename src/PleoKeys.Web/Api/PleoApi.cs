@@ -33,8 +33,13 @@ public sealed record CreateExportJobRequest(DateTime? PeriodFrom, DateTime? Peri
 /// </summary>
 public static class PleoApi
 {
+    /// <summary>The policy of every <c>/v1</c> and <c>/v2</c> endpoint: an authenticated key, called from inside its IP allowlist.</summary>
     public const string AnyKeyPolicy = "api-key";
 
+    /// <summary>
+    /// The policy a scoped endpoint adds to <see cref="AnyKeyPolicy"/>: the key holds the scope (a <c>scope</c> claim).
+    /// It holds nothing else, so the combined policy runs each requirement once.
+    /// </summary>
     public static string ScopePolicy(string scope) => "scope:" + scope;
 
     /// <summary>Paths served the API's way (keys, problem details).</summary>

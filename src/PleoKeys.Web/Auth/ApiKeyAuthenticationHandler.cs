@@ -15,7 +15,6 @@ public static class ApiKeyDefaults
     public const string Realm = "Pleo API";
     public const string ScopeClaim = "scope";
     public const string KeyIdClaim = "key_id";
-    public const string KeyRowIdClaim = "key_row_id";
     public const string AccessLevelClaim = "access_level";
     public const string CompanyClaim = "company_id";
     public const string OrganisationClaim = "organisation_id";
@@ -159,9 +158,9 @@ public sealed class ApiKeyAuthenticationHandler(
         // A fresh identity per request (a claims transformation may change it); each claim is made for it, so the
         // identity keeps it instead of copying it.
         var identity = new ClaimsIdentity(Scheme.Name);
+        // The key's row id, under the standard name-identifier claim type (KeyReach reads it).
         Add(identity, ClaimTypes.NameIdentifier, texts.Id);
         Add(identity, ApiKeyDefaults.KeyIdClaim, key.KeyId);
-        Add(identity, ApiKeyDefaults.KeyRowIdClaim, texts.Id);
         Add(identity, ApiKeyDefaults.AccessLevelClaim, texts.AccessLevel);
         Add(identity, ApiKeyDefaults.CompanyClaim, texts.CompanyId);
         Add(identity, ApiKeyDefaults.OrganisationClaim, texts.OrganisationId);
