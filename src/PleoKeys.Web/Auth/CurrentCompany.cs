@@ -59,7 +59,10 @@ public sealed class CompanyView
 
 /// <summary>
 /// Resolves the current company (chosen in the header, kept in a cookie, re-checked against the
-/// user's memberships on every request) and the user's reach in it.
+/// user's memberships on every request) and the user's reach in it. A link into one company's pages (an email's
+/// Renew or Details link) names it with <c>?company=</c>: opening it switches to that company, as the header would,
+/// when the user belongs to it, so a user of several companies lands on the key and not on a 404 of another
+/// company's list. A company the user does not belong to is ignored, as in the header.
 /// </summary>
 public sealed class CurrentCompany(
     AppDbContext db,
@@ -68,6 +71,16 @@ public sealed class CurrentCompany(
     IOptions<PleoKeysOptions> options)
 {
     public const string CookieName = "pleokeys.company";
+
+    /// <summary>The query parameter of a link that opens a page in a given company (GET only).</summary>
+    public const string QueryName = "company";
+
+    /// <summary>
+    /// The absolute address of a key's page (<c>Details</c>, <c>Roll</c>, …) that opens in the key's company:
+    /// <c>{baseUrl}/Settings/ApiKeys/{page}/{keyId}?company={companyId}</c>.
+    /// </summary>
+    public static string KeyPageUrl(string baseUrl, string page, Guid keyId, Guid companyId) =>
+        $"{baseUrl.TrimEnd('/')}/Settings/ApiKeys/{page}/{keyId}?{QueryName}={companyId}";
 
     /// <summary>The company cookie's flags, the same when it is set and when it is cleared.</summary>
     public static CookieOptions CookieOptions(HttpRequest request) => new()
@@ -126,6 +139,18 @@ public sealed class CurrentCompany(
         }
 
         var chosen = Guid.TryParse(http.Request.Cookies[CookieName], out var cookieId) ? cookieId : user.DefaultCompanyId;
+        // A link naming a company the user belongs to switches to it (only on GET: a form keeps the company it was
+        // opened in, see FormTicket), and the choice is kept for the next request as the header's switch keeps it.
+        if (HttpMethods.IsGet(http.Request.Method) && Guid.TryParse(http.Request.Query[QueryName], out var linked)
+            && linked != chosen && reachable.Any(c => c.Id == linked))
+        {
+            chosen = linked;
+            if (!http.Response.HasStarted)
+            {
+                http.Response.Cookies.Append(CookieName, linked.ToString(), CookieOptions(http.Request));
+            }
+        }
+
         var company = reachable.FirstOrDefault(c => c.Id == chosen) ?? reachable[0];
 
         var here = memberships.Where(m => m.OrganisationId == company.OrganisationId && (m.CompanyId is null || m.CompanyId == company.Id)).ToList();

@@ -191,18 +191,22 @@ public class ReminderFactory(TestSmtpServer smtp) : PleoKeysFactory
     /// <summary>One scan of this instance, as its background service runs it every Email:ReminderScanInterval.</summary>
     public Task<int> ScanAsync() => Services.GetRequiredService<ExpiryReminders>().RunOnceAsync();
 
-    public static string RenewUrl(Guid keyId) => $"{PublicBaseUrl}/Settings/ApiKeys/Roll/{keyId}";
+    /// <summary>The Renew link of a key of <paramref name="companyId"/> (Nordic Coffee ApS, the demo Admin's default, if not given).</summary>
+    public static string RenewUrl(Guid keyId, Guid? companyId = null) =>
+        $"{PublicBaseUrl}/Settings/ApiKeys/Roll/{keyId}?company={companyId ?? DemoData.NordicCoffeeApSId}";
 }
 
 public static class ReminderKeys
 {
     /// <summary>
-    /// A key of Nordic Coffee ApS created by the demo Admin, expiring at <paramref name="expiresAtUtc"/>; written
-    /// straight to the database (its secret is thrown away: the reminders never need it).
+    /// A key of <paramref name="companyId"/> (Nordic Coffee ApS if not given) created by the demo Admin, expiring at
+    /// <paramref name="expiresAtUtc"/>; written straight to the database (its secret is thrown away: the reminders never need it).
     /// </summary>
     public static async Task<Guid> AddKeyAsync(this PleoKeysFactory factory, string name, DateTime expiresAtUtc, Guid? companyId = null)
     {
         var adminId = await factory.UserIdAsync(DemoData.Admin);
+        var company = companyId ?? DemoData.NordicCoffeeApSId;
+        var organisationId = await factory.WithDbAsync(db => db.Companies.Where(c => c.Id == company).Select(c => c.OrganisationId).SingleAsync());
         var key = ApiKeyFormat.Generate(KeyEnvironment.Staging);
         var row = new ApiKey
         {
@@ -214,8 +218,8 @@ public static class ReminderKeys
             Name = name,
             NormalizedName = name.ToUpperInvariant(),
             AccessLevel = AccessLevel.Company,
-            CompanyId = companyId ?? DemoData.NordicCoffeeApSId,
-            OrganisationId = DemoData.NordicCoffeeGroupId,
+            CompanyId = company,
+            OrganisationId = organisationId,
             Scopes = Scopes.VendorsRead,
             CreatedAtUtc = factory.Time.GetUtcNow().UtcDateTime,
             CreatedByUserId = adminId,
