@@ -213,7 +213,7 @@ public sealed class CredentialRevocationWorker(
             var email = services.GetRequiredService<IOptions<EmailOptions>>().Value;
             var baseUrl = services.GetRequiredService<PublicUrls>().BaseUrl;
             var t = services.GetRequiredService<Microsoft.Extensions.Localization.IStringLocalizer<SharedResource>>();
-            var details = CurrentCompany.KeyPageUrl(baseUrl, "Details", key.Id, key.CompanyId);
+            var details = $"{baseUrl}/Settings/ApiKeys/Details/{key.Id}";
             // One email per language among the Admins, each in theirs (Settings → Profile, else English).
             foreach (var group in admins.GroupBy(a => AppCultures.IsSupported(a.Language) ? a.Language! : AppCultures.Default))
             {

@@ -59,10 +59,7 @@ public sealed class CompanyView
 
 /// <summary>
 /// Resolves the current company (chosen in the header, kept in a cookie, re-checked against the
-/// user's memberships on every request) and the user's reach in it. A link into one company's pages (an email's
-/// Renew or Details link) names it with <c>?company=</c>: opening it switches to that company, as the header would,
-/// when the user belongs to it, so a user of several companies lands on the key and not on a 404 of another
-/// company's list. A company the user does not belong to is ignored, as in the header.
+/// user's memberships on every request) and the user's reach in it.
 /// </summary>
 public sealed class CurrentCompany(
     AppDbContext db,
@@ -71,16 +68,6 @@ public sealed class CurrentCompany(
     IOptions<PleoKeysOptions> options)
 {
     public const string CookieName = "pleokeys.company";
-
-    /// <summary>The query parameter of a link that opens a page in a given company (GET only).</summary>
-    public const string QueryName = "company";
-
-    /// <summary>
-    /// The absolute address of a key's page (<c>Details</c>, <c>Roll</c>, …) that opens in the key's company:
-    /// <c>{baseUrl}/Settings/ApiKeys/{page}/{keyId}?company={companyId}</c>.
-    /// </summary>
-    public static string KeyPageUrl(string baseUrl, string page, Guid keyId, Guid companyId) =>
-        $"{baseUrl.TrimEnd('/')}/Settings/ApiKeys/{page}/{keyId}?{QueryName}={companyId}";
 
     /// <summary>The company cookie's flags, the same when it is set and when it is cleared.</summary>
     public static CookieOptions CookieOptions(HttpRequest request) => new()
@@ -93,6 +80,10 @@ public sealed class CurrentCompany(
 
     private CompanyView? _view;
     private bool _loaded;
+    private Reach? _reach;
+
+    /// <summary>The signed-in user and the companies they reach, read once per request.</summary>
+    private sealed record Reach(AppUser User, List<Membership> Memberships, List<Company> Companies, List<Company> Reachable);
 
     public async Task<CompanyView?> GetAsync()
     {
@@ -102,15 +93,34 @@ public sealed class CurrentCompany(
         }
 
         _loaded = true;
-        var http = accessor.HttpContext;
-        var userId = http?.User.FindFirstValue(ClaimTypes.NameIdentifier);
-        if (http is null || userId is null)
+        if (await ReachAsync() is not { } reach)
         {
             return null;
         }
 
-        var user = await users.FindByIdAsync(userId);
-        if (user is null)
+        var chosen = Guid.TryParse(accessor.HttpContext!.Request.Cookies[CookieName], out var cookieId) ? cookieId : reach.User.DefaultCompanyId;
+        _view = ViewOf(reach, reach.Reachable.FirstOrDefault(c => c.Id == chosen) ?? reach.Reachable[0]);
+        return _view;
+    }
+
+    /// <summary>
+    /// What the user would be in <paramref name="companyId"/> if they switched to it (null when they do not belong to
+    /// it), without switching: the current company stays as the cookie says.
+    /// </summary>
+    public async Task<CompanyView?> ForAsync(Guid companyId) =>
+        await ReachAsync() is { } reach && reach.Reachable.FirstOrDefault(c => c.Id == companyId) is { } company
+            ? ViewOf(reach, company)
+            : null;
+
+    private async Task<Reach?> ReachAsync()
+    {
+        if (_reach is not null)
+        {
+            return _reach;
+        }
+
+        var userId = accessor.HttpContext?.User.FindFirstValue(ClaimTypes.NameIdentifier);
+        if (userId is null || await users.FindByIdAsync(userId) is not { } user)
         {
             return null;
         }
@@ -133,50 +143,34 @@ public sealed class CurrentCompany(
             .Where(c => memberships.Any(m => m.OrganisationId == c.OrganisationId && (m.CompanyId is null || m.CompanyId == c.Id)))
             .OrderBy(c => c.Organisation.Name, StringComparer.Ordinal).ThenBy(c => c.Name, StringComparer.Ordinal)
             .ToList();
-        if (reachable.Count == 0)
-        {
-            return null;
-        }
+        return reachable.Count == 0 ? null : _reach = new Reach(user, memberships, companies, reachable);
+    }
 
-        var chosen = Guid.TryParse(http.Request.Cookies[CookieName], out var cookieId) ? cookieId : user.DefaultCompanyId;
-        // A link naming a company the user belongs to switches to it (only on GET: a form keeps the company it was
-        // opened in, see FormTicket), and the choice is kept for the next request as the header's switch keeps it.
-        if (HttpMethods.IsGet(http.Request.Method) && Guid.TryParse(http.Request.Query[QueryName], out var linked)
-            && linked != chosen && reachable.Any(c => c.Id == linked))
-        {
-            chosen = linked;
-            if (!http.Response.HasStarted)
-            {
-                http.Response.Cookies.Append(CookieName, linked.ToString(), CookieOptions(http.Request));
-            }
-        }
-
-        var company = reachable.FirstOrDefault(c => c.Id == chosen) ?? reachable[0];
-
-        var here = memberships.Where(m => m.OrganisationId == company.OrganisationId && (m.CompanyId is null || m.CompanyId == company.Id)).ToList();
+    private CompanyView ViewOf(Reach reach, Company company)
+    {
+        var here = reach.Memberships.Where(m => m.OrganisationId == company.OrganisationId && (m.CompanyId is null || m.CompanyId == company.Id)).ToList();
         var role = here.Max(m => m.Role);
         var managesOrganisation = here.Any(m => m.CompanyId is null && m.Role is MemberRole.Admin or MemberRole.Bookkeeper);
-        var email = user.Email ?? "";
+        var email = reach.User.Email ?? "";
 
         var denial = !company.ApiKeyAccess ? KeyAccessDenial.FeatureOff
             : role is not (MemberRole.Admin or MemberRole.Bookkeeper) ? KeyAccessDenial.NotAdminOrBookkeeper
             : IsPersonalEmail(email, options.Value.PersonalEmailDomains) ? KeyAccessDenial.PersonalEmail
             : KeyAccessDenial.None;
 
-        _view = new CompanyView
+        return new CompanyView
         {
             Company = company,
             OrganisationName = company.Organisation.Name,
-            EntityCount = companies.Count(c => c.OrganisationId == company.OrganisationId),
-            Choices = reachable.Select(c => new CompanyChoice(c.Id, c.Name)).ToList(),
+            EntityCount = reach.Companies.Count(c => c.OrganisationId == company.OrganisationId),
+            Choices = reach.Reachable.Select(c => new CompanyChoice(c.Id, c.Name)).ToList(),
             Role = role,
             ManagesOrganisation = managesOrganisation,
-            UserId = userId,
-            UserName = user.DisplayName,
+            UserId = reach.User.Id,
+            UserName = reach.User.DisplayName,
             Email = email,
             Denial = denial,
         };
-        return _view;
     }
 
     public static bool IsPersonalEmail(string email, IEnumerable<string> domains)

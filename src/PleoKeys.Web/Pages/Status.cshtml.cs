@@ -1,14 +1,26 @@
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
 using PleoKeys.Web.Auth;
+using PleoKeys.Web.Data;
 
 namespace PleoKeys.Web.Pages;
 
 /// <summary>Re-executed by UseStatusCodePagesWithReExecute for error answers that have no body of their own.</summary>
 [Microsoft.AspNetCore.Mvc.IgnoreAntiforgeryToken]
-public class StatusModel(CurrentCompany current, Microsoft.Extensions.Localization.IStringLocalizer<SharedResource> t) : PageModel
+public partial class StatusModel(CurrentCompany current, AppDbContext db, Microsoft.Extensions.Localization.IStringLocalizer<SharedResource> t) : PageModel
 {
     public string Title { get; private set; } = "";
     public string Message { get; private set; } = "";
+
+    /// <summary>
+    /// On a 404 of a key's page (an emailed Renew or Details link, say) opened while working in another company: the
+    /// key's company, where the user may manage keys, offered as a switch (a form, so a link alone changes nothing).
+    /// </summary>
+    public CompanyChoice? KeyCompany { get; private set; }
+
+    /// <summary>The key page to open after the switch (the failed request's path).</summary>
+    public string? KeyPage { get; private set; }
 
     public async Task OnGetAsync()
     {
@@ -23,6 +35,8 @@ public class StatusModel(CurrentCompany current, Microsoft.Extensions.Localizati
             400 => (t["The request was not accepted"],
                 t["The form was incomplete, had expired, or held characters that can't be accepted. Go back, reload the page and submit it again."]),
             403 => (t["You can't open this page"], await ForbiddenMessageAsync()),
+            404 when await KeyCompanyAsync() is { } other => (t["This API key belongs to {0}", other.Name],
+                t["You are working in {0}. The key you opened belongs to {1}, another of your companies: switch to it to open the key.", (await current.GetAsync())!.Company.Name, other.Name]),
             404 => (t["Not found"], t["There is nothing here. It may have been deleted, or it belongs to another company."]),
             405 => (t["Not allowed"], t["This page does not accept that kind of request."]),
             429 => (t["Too many requests"], t["Too many attempts in a short time. Wait a minute and try again."]),
@@ -33,6 +47,31 @@ public class StatusModel(CurrentCompany current, Microsoft.Extensions.Localizati
     /// <summary>Re-executed with the failed request's verb, whatever it was: every verb gets this page.</summary>
     public override void OnPageHandlerSelected(Microsoft.AspNetCore.Mvc.Filters.PageHandlerSelectedContext context) =>
         context.HandlerMethod ??= context.ActionDescriptor.HandlerMethods.Single(h => h.HttpMethod == "Get");
+
+    [GeneratedRegex("^/Settings/ApiKeys/(Details|Roll|Delete)/(?<id>[0-9a-fA-F-]{36})$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex KeyPagePath();
+
+    /// <summary>The company of the key a GET of its page did not find, when the user may manage keys there.</summary>
+    private async Task<CompanyChoice?> KeyCompanyAsync()
+    {
+        var original = HttpContext.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodeReExecuteFeature>();
+        if (!HttpMethods.IsGet(Request.Method) || original?.OriginalPath is not { } path
+            || KeyPagePath().Match(path) is not { Success: true } match || !Guid.TryParse(match.Groups["id"].Value, out var id)
+            || await current.GetAsync() is not { } here)
+        {
+            return null;
+        }
+
+        var companyId = await db.ApiKeys.AsNoTracking().Where(k => k.Id == id && k.DeletedAtUtc == null).Select(k => (Guid?)k.CompanyId).SingleOrDefaultAsync();
+        if (companyId is not { } keyCompany || keyCompany == here.Company.Id || await current.ForAsync(keyCompany) is not { CanManageKeys: true } there)
+        {
+            return null;
+        }
+
+        KeyPage = path;
+        KeyCompany = new CompanyChoice(there.Company.Id, there.Company.Name);
+        return KeyCompany;
+    }
 
     private async Task<string> ForbiddenMessageAsync()
     {

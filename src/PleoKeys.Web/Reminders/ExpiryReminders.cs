@@ -172,7 +172,7 @@ public sealed class ExpiryReminders(
         // One email per language, each in its recipients' own (their Settings → Profile choice, else English). The
         // English one keeps the reminder's Message-Id; another language's adds its name, so each is still one id for
         // every attempt (a retry after a partial send repeats ids the mail systems already know).
-        var reminderKey = new ReminderKey(key.Id, key.Name, ApiKeyFormat.Fingerprint(key.Environment, key.KeyId, key.Last4), key.CompanyId, key.CompanyName,
+        var reminderKey = new ReminderKey(key.Id, key.Name, ApiKeyFormat.Fingerprint(key.Environment, key.KeyId, key.Last4), key.CompanyName,
             key.TimeZoneId, key.ExpiresAtUtc, key.LastUsedAtUtc);
         var messages = recipients.GroupBy(r => AppCultures.IsSupported(r.Language) ? r.Language! : AppCultures.Default)
             .OrderBy(g => g.Key == AppCultures.Default ? "" : g.Key, StringComparer.Ordinal)

@@ -3,7 +3,6 @@ using System.Text.Encodings.Web;
 using Microsoft.Extensions.Localization;
 using MimeKit;
 using PleoKeys.Web.ApiKeys;
-using PleoKeys.Web.Auth;
 using PleoKeys.Web.Data;
 
 namespace PleoKeys.Web.Reminders;
@@ -13,7 +12,6 @@ public sealed record ReminderKey(
     Guid Id,
     string Name,
     string Fingerprint,
-    Guid CompanyId,
     string CompanyName,
     string CompanyTimeZoneId,
     DateTime ExpiresAtUtc,
@@ -27,12 +25,9 @@ public static class ReminderEmail
     private const char Isolate = '\u2068';
     private const char EndIsolate = '\u2069';
 
-    /// <summary>
-    /// The page that renews (rolls) the key, in the key's company (<see cref="CurrentCompany.KeyPageUrl"/>):
-    /// <c>{PleoKeys:PublicBaseUrl}/Settings/ApiKeys/Roll/{id}?company={companyId}</c>.
-    /// </summary>
-    public static Uri RenewUrl(string publicBaseUrl, Guid keyId, Guid companyId) =>
-        new(CurrentCompany.KeyPageUrl(publicBaseUrl, "Roll", keyId, companyId));
+    /// <summary>The page that renews (rolls) the key: <c>{PleoKeys:PublicBaseUrl}/Settings/ApiKeys/Roll/{id}</c>.</summary>
+    public static Uri RenewUrl(string publicBaseUrl, Guid keyId) =>
+        new($"{publicBaseUrl.TrimEnd('/')}/Settings/ApiKeys/Roll/{keyId}");
 
     /// <summary>
     /// The email's Message-Id, the same for every attempt at one reminder: if a send is repeated after a crash (see
@@ -62,7 +57,7 @@ public static class ReminderEmail
             ? t["stopped working at the end of {0} ({1} time), {2}", date, key.CompanyTimeZoneId, Instant(key.ExpiresAtUtc)]
             : t["works through {0} ({1} time) and stops at {2}", date, key.CompanyTimeZoneId, Instant(key.ExpiresAtUtc)];
         string lastUse = key.LastUsedAtUtc is { } used ? Instant(used) : t["never used (email)"];
-        var renew = RenewUrl(publicBaseUrl, key.Id, key.CompanyId).AbsoluteUri;
+        var renew = RenewUrl(publicBaseUrl, key.Id).AbsoluteUri;
         string action = threshold == ReminderThreshold.Expired
             ? t["Integrations using it are refused. Renew it to issue a new key with the same name, scopes and access level:"]
             : t["Renew it before then to issue a replacement with the same name, scopes and access level, and move your integration to the new key:"];

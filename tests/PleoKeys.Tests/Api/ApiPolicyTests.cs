@@ -25,8 +25,12 @@ public sealed class ApiPolicyTests : IClassFixture<PleoKeysFactory>
         var provider = _factory.Services.GetRequiredService<IAuthorizationPolicyProvider>();
         var endpoints = _factory.Services.GetRequiredService<EndpointDataSource>().Endpoints
             .OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText is { } path && (path.StartsWith("/v1/", StringComparison.Ordinal) || path.StartsWith("/v2/", StringComparison.Ordinal)))
-            .Where(e => e.Metadata.GetMetadata<IAllowAnonymous>() is null)
+            // The API's key endpoints, and any endpoint anywhere that asks for a scope (a scope policy alone checks
+            // neither the key nor its allowlist: it must come with the API groups' policy).
+            .Where(e => (e.RoutePattern.RawText is { } path && (path.StartsWith("/v1/", StringComparison.Ordinal) || path.StartsWith("/v2/", StringComparison.Ordinal))
+                    && e.Metadata.GetMetadata<IAllowAnonymous>() is null)
+                || e.Metadata.GetMetadata<RequiredScopeMetadata>() is not null
+                || e.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy?.StartsWith(PleoApi.ScopePolicy(""), StringComparison.Ordinal) == true))
             .ToList();
         Assert.True(endpoints.Count >= 10, $"Expected the API's key endpoints, found {endpoints.Count}.");
 

@@ -1,5 +1,6 @@
 using System.Net;
 using AngleSharp.Html.Dom;
+using Microsoft.EntityFrameworkCore;
 using PleoKeys.Tests.Infrastructure;
 using PleoKeys.Web.Data;
 
@@ -115,5 +116,78 @@ public sealed class CompanySwitchTests(PleoKeysFactory factory) : IClassFixture<
         await admin.SubmitAsync(login.Form(), ("Input.Email", DemoData.Admin), ("Input.Password", DemoData.Password));
 
         Assert.Equal("Nordic Coffee ApS", SelectedCompany(await admin.GetDocumentAsync("/")));
+    }
+
+    /// <summary>A key of Nordic Coffee AB, created through the form; the Admin is back in ApS afterwards.</summary>
+    private async Task<(HttpClient Admin, Guid KeyId, string Name)> KeyOfNordicCoffeeAbAsync()
+    {
+        var admin = await factory.SignedInClientAsync(DemoData.Admin);
+        var name = PageHelpers.UniqueName("Swedish payroll");
+        await admin.SwitchCompanyAsync(DemoData.NordicCoffeeAbId);
+        await admin.CreateKeyAsync(name);
+        await admin.SwitchCompanyAsync(DemoData.NordicCoffeeApSId);
+        return (admin, (await factory.KeyRowByNameAsync(name)).Id, name);
+    }
+
+    [Theory]
+    [InlineData("Details")]
+    [InlineData("Roll")]
+    [InlineData("Delete")]
+    public async Task KeyPageOfAnotherOfTheUsersCompanies_OffersTheSwitch_AndOpensTheKeyAfterIt(string page)
+    {
+        var (admin, keyId, name) = await KeyOfNordicCoffeeAbAsync();
+        var url = $"/Settings/ApiKeys/{page}/{keyId}";
+
+        // An emailed Renew or Details link, opened while working in ApS: 404 here, with the way to the key.
+        var response = await admin.GetAsync(url);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.False(response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith("pleokeys.company=", StringComparison.Ordinal)),
+            "Opening a link must not switch the company; only the offer's form does.");
+        var offer = await admin.GetDocumentAsync(url);
+        Assert.Equal("This API key belongs to Nordic Coffee AB", offer.QuerySelector("main h1").Text());
+        Assert.Equal("Nordic Coffee ApS", SelectedCompany(offer));
+
+        var switched = await admin.SubmitAsync(offer.Form("form.key-company-switch"));
+        Assert.Equal(HttpStatusCode.Redirect, switched.StatusCode);
+        Assert.Equal(url, switched.Headers.Location!.OriginalString);
+        var opened = await admin.GetDocumentAsync(url);
+        Assert.Equal("Nordic Coffee AB", SelectedCompany(opened));
+        Assert.Contains(name, opened.QuerySelector("main")!.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KeyPageOfACompanyTheUserDoesNotManageKeysIn_IsAPlain404()
+    {
+        var (_, keyId, _) = await KeyOfNordicCoffeeAbAsync();
+        // The Bookkeeper of ApS is only an Employee in AB: AB's keys are not theirs to open.
+        var bookkeeperId = await factory.UserIdAsync(DemoData.Bookkeeper);
+        await factory.WithDbAsync(async db =>
+        {
+            if (!await db.Memberships.AnyAsync(m => m.UserId == bookkeeperId && m.CompanyId == DemoData.NordicCoffeeAbId))
+            {
+                db.Memberships.Add(new Membership { UserId = bookkeeperId, OrganisationId = DemoData.NordicCoffeeGroupId, CompanyId = DemoData.NordicCoffeeAbId, Role = MemberRole.Employee });
+            }
+
+            return await db.SaveChangesAsync();
+        });
+
+        // Fjord Bikes' Admin belongs to another organisation (API keys switched on there, so their pages open).
+        await factory.SetApiKeyAccessAsync(DemoData.FjordBikesAsId, true);
+        try
+        {
+            foreach (var user in new[] { DemoData.Bookkeeper, DemoData.FjordAdmin })
+            {
+                var client = await factory.SignedInClientAsync(user);
+                var response = await client.GetAsync($"/Settings/ApiKeys/Roll/{keyId}");
+                Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+                var page = await client.GetDocumentAsync($"/Settings/ApiKeys/Roll/{keyId}");
+                Assert.Equal("Not found", page.QuerySelector("main h1").Text());
+                Assert.Null(page.QuerySelector("form.key-company-switch"));
+            }
+        }
+        finally
+        {
+            await factory.SetApiKeyAccessAsync(DemoData.FjordBikesAsId, false);
+        }
     }
 }

@@ -191,9 +191,7 @@ public class ReminderFactory(TestSmtpServer smtp) : PleoKeysFactory
     /// <summary>One scan of this instance, as its background service runs it every Email:ReminderScanInterval.</summary>
     public Task<int> ScanAsync() => Services.GetRequiredService<ExpiryReminders>().RunOnceAsync();
 
-    /// <summary>The Renew link of a key of <paramref name="companyId"/> (Nordic Coffee ApS, the demo Admin's default, if not given).</summary>
-    public static string RenewUrl(Guid keyId, Guid? companyId = null) =>
-        $"{PublicBaseUrl}/Settings/ApiKeys/Roll/{keyId}?company={companyId ?? DemoData.NordicCoffeeApSId}";
+    public static string RenewUrl(Guid keyId) => $"{PublicBaseUrl}/Settings/ApiKeys/Roll/{keyId}";
 }
 
 public static class ReminderKeys

@@ -8,7 +8,8 @@ public class SwitchCompanyModel(CurrentCompany current) : PageModel
 {
     public IActionResult OnGet() => RedirectToPage("/Index");
 
-    public async Task<IActionResult> OnPostAsync(Guid companyId, string? returnUrl)
+    /// <param name="openKey">True from the offer on a key page of another company (Pages/Status): go to that key's page.</param>
+    public async Task<IActionResult> OnPostAsync(Guid companyId, string? returnUrl, bool openKey = false)
     {
         var view = await current.GetAsync();
         // Only a company the user belongs to can be chosen; anything else is ignored.
@@ -19,7 +20,7 @@ public class SwitchCompanyModel(CurrentCompany current) : PageModel
 
         // Key details belong to one company; after a switch, go back to the list, not to a key of the old one.
         var target = ReturnUrl.LocalOrStart(returnUrl);
-        if (target.StartsWith("/Settings/ApiKeys", StringComparison.OrdinalIgnoreCase))
+        if (!openKey && target.StartsWith("/Settings/ApiKeys", StringComparison.OrdinalIgnoreCase))
         {
             target = "/Settings/ApiKeys";
         }
