@@ -22,6 +22,8 @@ public partial class StatusModel(CurrentCompany current, AppDbContext db, Micros
     /// <summary>The key page to open after the switch (the failed request's path).</summary>
     public string? KeyPage { get; private set; }
 
+    private string _workingIn = "";
+
     public async Task OnGetAsync()
     {
         // Read from the route, not bound: a failed request's body (re-executed with it) may be unreadable.
@@ -34,9 +36,9 @@ public partial class StatusModel(CurrentCompany current, AppDbContext db, Micros
             // (a NUL character, too many fields), lands here.
             400 => (t["The request was not accepted"],
                 t["The form was incomplete, had expired, or held characters that can't be accepted. Go back, reload the page and submit it again."]),
+            403 when await KeyCompanyAsync() is { } other => OfferIn(other, await ForbiddenMessageAsync()),
             403 => (t["You can't open this page"], await ForbiddenMessageAsync()),
-            404 when await KeyCompanyAsync() is { } other => (t["This API key belongs to {0}", other.Name],
-                t["You are working in {0}. The key you opened belongs to {1}, another of your companies: switch to it to open the key.", (await current.GetAsync())!.Company.Name, other.Name]),
+            404 when await KeyCompanyAsync() is { } other => OfferIn(other, ""),
             404 => (t["Not found"], t["There is nothing here. It may have been deleted, or it belongs to another company."]),
             405 => (t["Not allowed"], t["This page does not accept that kind of request."]),
             429 => (t["Too many requests"], t["Too many attempts in a short time. Wait a minute and try again."]),
@@ -44,14 +46,25 @@ public partial class StatusModel(CurrentCompany current, AppDbContext db, Micros
         };
     }
 
+    /// <summary>The title and message of a key page opened in the wrong company, after what the current company says (a 403's reason).</summary>
+    private (string Title, string Message) OfferIn(CompanyChoice other, string reason) =>
+        (t["This API key belongs to {0}", other.Name],
+            (reason.Length > 0 ? reason + " " : "")
+            + t["You are working in {0}. The key you opened belongs to {1}, another of your companies: switch to it to open the key.", _workingIn, other.Name]);
+
     /// <summary>Re-executed with the failed request's verb, whatever it was: every verb gets this page.</summary>
     public override void OnPageHandlerSelected(Microsoft.AspNetCore.Mvc.Filters.PageHandlerSelectedContext context) =>
         context.HandlerMethod ??= context.ActionDescriptor.HandlerMethods.Single(h => h.HttpMethod == "Get");
 
-    [GeneratedRegex("^/Settings/ApiKeys/(Details|Roll|Delete)/(?<id>[0-9a-fA-F-]{36})$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^/Settings/ApiKeys/(?<page>Details|Roll|Delete)/(?<id>[0-9a-fA-F-]{36})$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex KeyPagePath();
 
-    /// <summary>The company of the key a GET of its page did not find, when the user may manage keys there.</summary>
+    /// <summary>
+    /// The company where the user could open the key a GET of its page did not find (404) or was not let see here
+    /// (403: the current company's keys are not the user's to manage): for a company key its own company, for an
+    /// organisation key the first company of its organisation the user works in (its own first); one where the user
+    /// may do what the page does (see it, or for Roll and Delete act on it: <see cref="ApiKeyQueries.CanDelete"/>).
+    /// </summary>
     private async Task<CompanyChoice?> KeyCompanyAsync()
     {
         var original = HttpContext.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodeReExecuteFeature>();
@@ -62,15 +75,33 @@ public partial class StatusModel(CurrentCompany current, AppDbContext db, Micros
             return null;
         }
 
-        var companyId = await db.ApiKeys.AsNoTracking().Where(k => k.Id == id && k.DeletedAtUtc == null).Select(k => (Guid?)k.CompanyId).SingleOrDefaultAsync();
-        if (companyId is not { } keyCompany || keyCompany == here.Company.Id || await current.ForAsync(keyCompany) is not { CanManageKeys: true } there)
+        // Details also shows a key deleted because it was reported as exposed (the exposed-key email links to it).
+        var details = match.Groups["page"].Value.Equals("Details", StringComparison.OrdinalIgnoreCase);
+        var key = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.Id == id && (k.DeletedAtUtc == null || (details && k.ReportedExposedAtUtc != null)))
+            .Select(k => new { k.CompanyId, k.OrganisationId, k.AccessLevel })
+            .SingleOrDefaultAsync();
+        if (key is null)
         {
             return null;
         }
 
-        KeyPage = path;
-        KeyCompany = new CompanyChoice(there.Company.Id, there.Company.Name);
-        return KeyCompany;
+        var candidates = key.AccessLevel == AccessLevel.Company
+            ? [key.CompanyId]
+            : here.Choices.Select(c => c.Id).Where(c => c != key.CompanyId).Prepend(key.CompanyId);
+        foreach (var companyId in candidates.Where(c => c != here.Company.Id))
+        {
+            if (await current.ForAsync(companyId) is { } there && there.Company.OrganisationId == key.OrganisationId
+                && (details ? there.CanManageKeys : there.CanDelete(key.AccessLevel)))
+            {
+                KeyPage = path;
+                _workingIn = here.Company.Name;
+                KeyCompany = new CompanyChoice(there.Company.Id, there.Company.Name);
+                return KeyCompany;
+            }
+        }
+
+        return null;
     }
 
     private async Task<string> ForbiddenMessageAsync()

@@ -188,6 +188,84 @@ public sealed class CompanySwitchTests(PleoKeysFactory factory) : IClassFixture<
         finally
         {
             await factory.SetApiKeyAccessAsync(DemoData.FjordBikesAsId, false);
+            await factory.WithDbAsync(db => db.Memberships.Where(m => m.UserId == bookkeeperId && m.CompanyId == DemoData.NordicCoffeeAbId).ExecuteDeleteAsync());
+        }
+    }
+
+    [Fact]
+    public async Task ExposedKeyDetailsLink_OfAnotherCompany_OffersTheSwitch()
+    {
+        // A key reported as exposed is deleted, and its Details page (the exposed-key email's link) still shows it.
+        var (admin, keyId, name) = await KeyOfNordicCoffeeAbAsync();
+        await factory.WithDbAsync(db => db.ApiKeys.Where(k => k.Id == keyId).ExecuteUpdateAsync(s => s
+            .SetProperty(k => k.DeletedAtUtc, DateTime.UtcNow).SetProperty(k => k.ReportedExposedAtUtc, DateTime.UtcNow)));
+
+        var offer = await admin.GetDocumentAsync($"/Settings/ApiKeys/Details/{keyId}");
+        Assert.Equal("This API key belongs to Nordic Coffee AB", offer.QuerySelector("main h1").Text());
+        await admin.SubmitAsync(offer.Form("form.key-company-switch"));
+        Assert.Contains(name, (await admin.GetDocumentAsync($"/Settings/ApiKeys/Details/{keyId}")).QuerySelector("main")!.TextContent, StringComparison.Ordinal);
+        // Roll and Delete do not open a deleted key anywhere: no offer.
+        Assert.Equal("Not found", (await admin.GetDocumentAsync($"/Settings/ApiKeys/Roll/{keyId}")).QuerySelector("main h1").Text());
+    }
+
+    [Fact]
+    public async Task KeyPage_OpenedInACompanyWithoutApiKeyAccess_OffersTheKeysCompany()
+    {
+        var admin = await factory.SignedInClientAsync(DemoData.Admin);
+        var apsKey = (await factory.KeyRowByNameAsync("Accounting sync (ERP)")).Id;
+        await admin.SwitchCompanyAsync(DemoData.NordicCoffeeAbId);
+        await factory.SetApiKeyAccessAsync(DemoData.NordicCoffeeAbId, false);
+        try
+        {
+            var response = await admin.GetAsync($"/Settings/ApiKeys/Roll/{apsKey}");
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+            var offer = await admin.GetDocumentAsync($"/Settings/ApiKeys/Roll/{apsKey}");
+            Assert.Equal("This API key belongs to Nordic Coffee ApS", offer.QuerySelector("main h1").Text());
+            Assert.Contains("API keys are not enabled for Nordic Coffee AB", offer.QuerySelector("main")!.TextContent, StringComparison.Ordinal);
+            var switched = await admin.SubmitAsync(offer.Form("form.key-company-switch"));
+            Assert.Equal($"/Settings/ApiKeys/Roll/{apsKey}", switched.Headers.Location!.OriginalString);
+            Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/Settings/ApiKeys/Roll/{apsKey}")).StatusCode);
+        }
+        finally
+        {
+            await factory.SetApiKeyAccessAsync(DemoData.NordicCoffeeAbId, true);
+        }
+    }
+
+    [Fact]
+    public async Task OrganisationKey_IsOfferedWhereTheUserMayDoWhatThePageDoes()
+    {
+        // Fjord Bikes' Admin is also a company-level Admin of Nordic Coffee AB: an organisation key of Nordic Coffee
+        // (created in ApS) is theirs to see from AB, not to roll or delete (that needs an organisation-level role).
+        var admin = await factory.SignedInClientAsync(DemoData.Admin);
+        var name = PageHelpers.UniqueName("Group key");
+        await admin.CreateKeyAsync(name, accessLevel: "Organisation");
+        var keyId = (await factory.KeyRowByNameAsync(name)).Id;
+        var fjordAdminId = await factory.UserIdAsync(DemoData.FjordAdmin);
+        await factory.WithDbAsync(async db =>
+        {
+            if (!await db.Memberships.AnyAsync(m => m.UserId == fjordAdminId && m.CompanyId == DemoData.NordicCoffeeAbId))
+            {
+                db.Memberships.Add(new Membership { UserId = fjordAdminId, OrganisationId = DemoData.NordicCoffeeGroupId, CompanyId = DemoData.NordicCoffeeAbId, Role = MemberRole.Admin });
+            }
+
+            return await db.SaveChangesAsync();
+        });
+        await factory.SetApiKeyAccessAsync(DemoData.FjordBikesAsId, true);
+        try
+        {
+            var fjord = await factory.SignedInClientAsync(DemoData.FjordAdmin);
+            var details = await fjord.GetDocumentAsync($"/Settings/ApiKeys/Details/{keyId}");
+            Assert.Equal("This API key belongs to Nordic Coffee AB", details.QuerySelector("main h1").Text());
+            foreach (var page in new[] { "Roll", "Delete" })
+            {
+                Assert.Equal("Not found", (await fjord.GetDocumentAsync($"/Settings/ApiKeys/{page}/{keyId}")).QuerySelector("main h1").Text());
+            }
+        }
+        finally
+        {
+            await factory.SetApiKeyAccessAsync(DemoData.FjordBikesAsId, false);
+            await factory.WithDbAsync(db => db.Memberships.Where(m => m.UserId == fjordAdminId && m.CompanyId == DemoData.NordicCoffeeAbId).ExecuteDeleteAsync());
         }
     }
 }
