@@ -118,6 +118,18 @@ public sealed class CompanySwitchTests(PleoKeysFactory factory) : IClassFixture<
         Assert.Equal("Nordic Coffee ApS", SelectedCompany(await admin.GetDocumentAsync("/")));
     }
 
+    /// <summary>Makes <paramref name="email"/> a company-level member of Nordic Coffee AB; the caller removes it again.</summary>
+    private async Task<string> AddMembershipInNordicCoffeeAbAsync(string email, MemberRole role)
+    {
+        var userId = await factory.UserIdAsync(email);
+        await factory.WithDbAsync(async db =>
+        {
+            db.Memberships.Add(new Membership { UserId = userId, OrganisationId = DemoData.NordicCoffeeGroupId, CompanyId = DemoData.NordicCoffeeAbId, Role = role });
+            return await db.SaveChangesAsync();
+        });
+        return userId;
+    }
+
     /// <summary>A key of Nordic Coffee AB, created through the form; the Admin is back in ApS afterwards.</summary>
     private async Task<(HttpClient Admin, Guid KeyId, string Name)> KeyOfNordicCoffeeAbAsync()
     {
@@ -160,16 +172,7 @@ public sealed class CompanySwitchTests(PleoKeysFactory factory) : IClassFixture<
     {
         var (_, keyId, _) = await KeyOfNordicCoffeeAbAsync();
         // The Bookkeeper of ApS is only an Employee in AB: AB's keys are not theirs to open.
-        var bookkeeperId = await factory.UserIdAsync(DemoData.Bookkeeper);
-        await factory.WithDbAsync(async db =>
-        {
-            if (!await db.Memberships.AnyAsync(m => m.UserId == bookkeeperId && m.CompanyId == DemoData.NordicCoffeeAbId))
-            {
-                db.Memberships.Add(new Membership { UserId = bookkeeperId, OrganisationId = DemoData.NordicCoffeeGroupId, CompanyId = DemoData.NordicCoffeeAbId, Role = MemberRole.Employee });
-            }
-
-            return await db.SaveChangesAsync();
-        });
+        var bookkeeperId = await AddMembershipInNordicCoffeeAbAsync(DemoData.Bookkeeper, MemberRole.Employee);
 
         // Fjord Bikes' Admin belongs to another organisation (API keys switched on there, so their pages open).
         await factory.SetApiKeyAccessAsync(DemoData.FjordBikesAsId, true);
@@ -241,16 +244,7 @@ public sealed class CompanySwitchTests(PleoKeysFactory factory) : IClassFixture<
         var name = PageHelpers.UniqueName("Group key");
         await admin.CreateKeyAsync(name, accessLevel: "Organisation");
         var keyId = (await factory.KeyRowByNameAsync(name)).Id;
-        var fjordAdminId = await factory.UserIdAsync(DemoData.FjordAdmin);
-        await factory.WithDbAsync(async db =>
-        {
-            if (!await db.Memberships.AnyAsync(m => m.UserId == fjordAdminId && m.CompanyId == DemoData.NordicCoffeeAbId))
-            {
-                db.Memberships.Add(new Membership { UserId = fjordAdminId, OrganisationId = DemoData.NordicCoffeeGroupId, CompanyId = DemoData.NordicCoffeeAbId, Role = MemberRole.Admin });
-            }
-
-            return await db.SaveChangesAsync();
-        });
+        var fjordAdminId = await AddMembershipInNordicCoffeeAbAsync(DemoData.FjordAdmin, MemberRole.Admin);
         await factory.SetApiKeyAccessAsync(DemoData.FjordBikesAsId, true);
         try
         {
