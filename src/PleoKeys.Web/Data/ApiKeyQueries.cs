@@ -11,6 +11,13 @@ public static class ApiKeyQueries
     public static IQueryable<ApiKey> CoveringCompany(this IQueryable<ApiKey> keys, CompanyView view) =>
         keys.ReachableFrom(view).Where(k => k.DeletedAtUtc == null);
 
+    /// <summary>
+    /// The keys a Details page shows: those not deleted, and those revoked because they were reported as exposed
+    /// (their history and usage are what to review).
+    /// </summary>
+    public static IQueryable<ApiKey> ShownOnDetails(this IQueryable<ApiKey> keys) =>
+        keys.Where(k => k.DeletedAtUtc == null || k.ReportedExposedAtUtc != null);
+
     /// <summary>The keys of the current company and its organisation, deleted ones included.</summary>
     public static IQueryable<ApiKey> ReachableFrom(this IQueryable<ApiKey> keys, CompanyView view)
     {

@@ -14,8 +14,9 @@ public partial class StatusModel(CurrentCompany current, AppDbContext db, Micros
     public string Message { get; private set; } = "";
 
     /// <summary>
-    /// On a 404 of a key's page (an emailed Renew or Details link, say) opened while working in another company: the
-    /// key's company, where the user may manage keys, offered as a switch (a form, so a link alone changes nothing).
+    /// On a 404 or 403 of a key's page (an emailed Renew or Details link, say) opened while working in another company:
+    /// a company where the user may do what the page does with the key (<see cref="KeyCompanyAsync"/>), offered as a
+    /// switch (a form, so a link alone changes nothing).
     /// </summary>
     public CompanyChoice? KeyCompany { get; private set; }
 
@@ -77,8 +78,9 @@ public partial class StatusModel(CurrentCompany current, AppDbContext db, Micros
 
         // Details also shows a key deleted because it was reported as exposed (the exposed-key email links to it).
         var details = match.Groups["page"].Value.Equals("Details", StringComparison.OrdinalIgnoreCase);
-        var key = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.Id == id && (k.DeletedAtUtc == null || (details && k.ReportedExposedAtUtc != null)))
+        var keys = db.ApiKeys.AsNoTracking();
+        var key = await (details ? keys.ShownOnDetails() : keys.Where(k => k.DeletedAtUtc == null))
+            .Where(k => k.Id == id)
             .Select(k => new { k.CompanyId, k.OrganisationId, k.AccessLevel })
             .SingleOrDefaultAsync();
         if (key is null)

@@ -86,7 +86,7 @@ public partial class DetailsModel(AppDbContext db, CurrentCompany current, TimeP
     public async Task<IActionResult> OnGetCsvAsync(Guid id)
     {
         var view = (await current.GetAsync())!;
-        var key = await db.ApiKeys.AsNoTracking().ReachableFrom(view).Where(k => k.Id == id && (k.DeletedAtUtc == null || k.ReportedExposedAtUtc != null))
+        var key = await db.ApiKeys.AsNoTracking().ReachableFrom(view).ShownOnDetails().Where(k => k.Id == id)
             .Select(k => new { k.Id, k.KeyId }).SingleOrDefaultAsync();
         if (key is null)
         {
@@ -168,9 +168,7 @@ public partial class DetailsModel(AppDbContext db, CurrentCompany current, TimeP
     private async Task<bool> LoadAsync(Guid id)
     {
         var view = View = (await current.GetAsync())!;
-        // A key revoked because it was reported exposed stays viewable: its history and usage are what to review.
-        var key = await db.ApiKeys.AsNoTracking().ReachableFrom(view)
-            .SingleOrDefaultAsync(k => k.Id == id && (k.DeletedAtUtc == null || k.ReportedExposedAtUtc != null));
+        var key = await db.ApiKeys.AsNoTracking().ReachableFrom(view).ShownOnDetails().SingleOrDefaultAsync(k => k.Id == id);
         if (key is null)
         {
             return false;
